@@ -1,0 +1,26 @@
+# The two commands a newcomer needs (see README.md):
+#   make lab    set up, install the NumTorch kernel, release the labs into ./work and start JupyterLab there
+#   make test   set up and run the whole test suite
+VENV := .venv
+PY := $(VENV)/bin/python
+WORK ?= work
+PORT ?= 8888
+
+.PHONY: setup test lab bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+test: setup
+	$(PY) -m pytest
+
+lab: setup
+	$(PY) -m numtorch_magics install-kernel --sys-prefix
+	$(PY) -m labs release-all --out $(WORK)
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=$(WORK) --ServerApp.root_dir=$(WORK)
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(WORK) .pytest_cache build *.egg-info
