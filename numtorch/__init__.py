@@ -1,0 +1,15 @@
+"""NumTorch: a teaching deep-learning framework on NumPy, with a dynamic autograd and a PyTorch-like API."""
+
+from numtorch.tensor import Tensor, tensor, no_grad, is_grad_enabled
+from numtorch.errors import (NumTorchError, ShapeError, GradError, NumTorchTypeError, NumTorchIndexError,
+                             GradcheckError)
+from numtorch import operations, layers, optimizers, hooks, testing
+from numtorch.operations import Operation
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "Tensor", "tensor", "no_grad", "is_grad_enabled", "Operation", "operations", "layers", "optimizers",
+    "hooks", "testing", "NumTorchError", "ShapeError", "GradError", "NumTorchTypeError", "NumTorchIndexError",
+    "GradcheckError",
+]

@@ -1,0 +1,74 @@
+"""Layer: the base class of every model part (PyTorch's Module, the book's Layer)."""
+
+import numpy as np
+
+from numtorch.tensor import Tensor
+
+
+class Layer:
+    """A piece of a model: holds parameters (tracking Tensors) and sub-layers as attributes.
+
+    Subclasses define ``forward(...)``; calling the layer calls forward. Parameters are found by
+    walking the attributes, so a subclass need not call ``super().__init__()`` nor register anything
+    (the seed's RNN example does neither). Their names are the attribute paths: ``weight``,
+    ``0.weight`` (in a SequentialLayer), ``encoder.bias``; a Tensor reachable twice is listed once.
+
+    get_params()        the parameters as a list (the seed's name)
+    parameters()        the same, as an iterator (PyTorch's name)
+    named_parameters()  (name, tensor) pairs
+    zero_grad()         clear every parameter's .grad
+    """
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
+
+    def __call__(self, *inputs, **kwargs):
+        return self.forward(*inputs, **kwargs)
+
+    def children(self):
+        """(name, value) pairs that may hold parameters: attributes, in definition order."""
+        return vars(self).items()
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, parameter) for every tracking Tensor reachable from this layer, each once."""
+        seen = set()
+        for name, p in _walk(self, prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def parameters(self):
+        return (p for _, p in self.named_parameters())
+
+    def get_params(self):
+        return list(self.parameters())
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def __repr__(self):
+        subs = [f"  ({name}): {value!r}".replace("\n", "\n  ")
+                for name, value in self.children() if isinstance(value, Layer)]
+        return f"{type(self).__name__}(" + ("\n" + "\n".join(subs) + "\n" if subs else "") + ")"
+
+
+def _walk(value, name):
+    """Yield (name, parameter) found in value: a Tensor, a Layer, or a list/tuple/dict of them."""
+    if isinstance(value, Tensor):
+        if value.autograd:
+            yield name, value
+    elif isinstance(value, Layer):
+        for child, sub in value.children():
+            yield from _walk(sub, f"{name}.{child}" if name else str(child))
+    elif isinstance(value, (list, tuple)):
+        for i, sub in enumerate(value):
+            yield from _walk(sub, f"{name}.{i}" if name else str(i))
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _walk(sub, f"{name}.{key}" if name else str(key))
+
+
+def parameter(data, name=None):
+    """A tracking float Tensor owned by a layer."""
+    return Tensor(np.asarray(data, dtype=np.float64), autograd=True, name=name)

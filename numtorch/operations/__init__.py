@@ -1,0 +1,15 @@
+"""The primitives of NumTorch's autograd: one `Operation` subclass each, forward and backward together."""
+
+from numtorch.operations.base import Operation
+from numtorch.operations.arithmetic import Add, Sub, Neg, Mul, Div, Pow
+from numtorch.operations.linalg import MatMul
+from numtorch.operations.reduce import Sum, Mean
+from numtorch.operations.shape import Expand, Transpose, Reshape, GetItem, IndexSelect
+from numtorch.operations.activations import Sigmoid, Tanh, ReLU, Exp, Log, Softmax, LogSoftmax
+from numtorch.operations.losses import CrossEntropy
+
+__all__ = [
+    "Operation", "Add", "Sub", "Neg", "Mul", "Div", "Pow", "MatMul", "Sum", "Mean", "Expand", "Transpose",
+    "Reshape", "GetItem", "IndexSelect", "Sigmoid", "Tanh", "ReLU", "Exp", "Log", "Softmax", "LogSoftmax",
+    "CrossEntropy",
+]

@@ -1,0 +1,94 @@
+"""Elementwise arithmetic: + - * / ** and negation. Broadcasting is undone by the engine."""
+
+import numpy as np
+
+from numtorch.operations.base import Operation
+
+
+class Add(Operation):
+    """z = x + y;  dz/dx = 1, dz/dy = 1"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Operation):
+    """z = x - y;  dz/dx = 1, dz/dy = -1"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Neg(Operation):
+    """z = -x;  dz/dx = -1"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Mul(Operation):
+    """z = x * y;  dz/dx = y, dz/dy = x"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * y, grad * x
+
+
+class Div(Operation):
+    """z = x / y;  dz/dx = 1/y, dz/dy = -x/y^2"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = grad / y
+        return gx, -gx * x / y
+
+
+class Pow(Operation):
+    """z = x ** y;  dz/dx = y * x^(y-1), dz/dy = z * log(x)"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x ** y
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved_tensors
+        needs_x, needs_y = ctx.needs_input_grad
+        gx = grad * y * x ** (y - 1) if needs_x else None
+        gy = grad * z * np.log(x) if needs_y else None
+        return gx, gy

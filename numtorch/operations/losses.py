@@ -1,0 +1,53 @@
+"""Losses that are primitives of their own for numerical stability."""
+
+import numpy as np
+
+from numtorch.errors import NumTorchIndexError, NumTorchTypeError, ShapeError
+from numtorch.operations.activations import log_softmax
+from numtorch.operations.base import Operation
+
+
+def _class_indices(logits, target):
+    """Validate integer class targets for (batch, classes) logits; return them flat."""
+    if logits.ndim != 2:
+        raise ShapeError(f"cross_entropy: expects logits of shape (batch, classes), got {logits.shape}; "
+                         f"for one example use .reshape(1, -1)")
+    target = np.asarray(target)
+    if target.dtype.kind not in "iu":
+        raise NumTorchTypeError(
+            f"cross_entropy: targets must be integer class indices, got {target.dtype} values; "
+            f"pass e.g. np.array([2, 0, 1]) (use labels.astype(int) for float labels, "
+            f"argmax(axis=1) for one-hot rows)")
+    batch, classes = logits.shape
+    if target.size != batch or (target.ndim == 2 and target.shape[1] != 1) or target.ndim > 2:
+        raise ShapeError(f"cross_entropy: {batch} rows of logits need {batch} class indices, "
+                         f"got targets of shape {target.shape}; pass shape ({batch},) or ({batch}, 1)")
+    target = target.reshape(batch)
+    bad = (target < 0) | (target >= classes)
+    if bad.any():
+        raise NumTorchIndexError(f"cross_entropy: target class {target[bad][0]} is out of range for {classes} "
+                                 f"classes (valid: 0 to {classes - 1})")
+    return target
+
+
+class CrossEntropy(Operation):
+    """z = -mean_i log softmax(x_i)[t_i];  dz/dx_i = (softmax(x_i) - onehot(t_i)) / batch"""
+    __slots__ = ()
+    name = "cross_entropy"
+
+    @staticmethod
+    def forward(ctx, logits, target):
+        logits = np.asarray(logits)
+        target = _class_indices(logits, target)
+        log_probs = log_softmax(logits, 1)
+        rows = np.arange(len(target))
+        ctx.save_for_backward(log_probs, rows, target)
+        return -log_probs[rows, target].mean()
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_probs, rows, target = ctx.saved_tensors
+        g = np.exp(log_probs)
+        g[rows, target] -= 1
+        g *= grad / len(rows)
+        return g, None

@@ -1,0 +1,112 @@
+"""Operations that move data around: expand, transpose, reshape, indexing, index_select."""
+
+import numpy as np
+
+from numtorch.errors import NumTorchTypeError
+from numtorch.operations.base import Operation
+from numtorch.tensor import Tensor
+
+
+class Expand(Operation):
+    """z = x repeated `copies` times along a new axis `dim`;  dz/dx = sum of grad over that axis"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, dim, copies):
+        return np.repeat(np.expand_dims(x, dim), copies, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.sum(axis=ctx.args["dim"])
+
+
+class Transpose(Operation):
+    """z = x with its axes permuted (reversed by default);  dz/dx = grad permuted back"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, axes=None):
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axes = ctx.args["axes"]
+        return np.transpose(grad, None if axes is None else np.argsort(axes))
+
+
+class Reshape(Operation):
+    """z = x with a new shape;  dz/dx = grad in x's shape"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        x = np.asarray(x)
+        ctx.save_for_backward(x.shape)
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (shape,) = ctx.saved_tensors
+        return grad.reshape(shape)
+
+
+def _plain_key(key):
+    """An index with any Tensors in it replaced by their arrays."""
+    if type(key) is tuple:
+        return tuple(k.data if type(k) is Tensor else k for k in key)
+    return key.data if type(key) is Tensor else key
+
+
+def _is_basic(key):
+    """True for keys made only of ints, slices, None and Ellipsis: no element is picked twice."""
+    keys = key if type(key) is tuple else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
+
+
+def _scatter(grad, shape, key):
+    """Gradient of x[key]: grad added into zeros of x's shape (repeated indices add up)."""
+    out = np.zeros(shape, dtype=grad.dtype)
+    if _is_basic(key):
+        out[key] = grad
+    else:
+        np.add.at(out, key, grad)
+    return out
+
+
+class GetItem(Operation):
+    """z = x[key];  dz/dx = grad scattered back into x's positions (repeats add up)"""
+    __slots__ = ()
+    name = "getitem"
+
+    @staticmethod
+    def forward(ctx, x, key):
+        x = np.asarray(x)
+        key = _plain_key(key)
+        ctx.save_for_backward(x.shape, key)
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, key = ctx.saved_tensors
+        return _scatter(grad, shape, key)
+
+
+class IndexSelect(Operation):
+    """z = x[indices] (rows picked by integer indices of any shape);  dz/dx = grad added back per row"""
+    __slots__ = ()
+    name = "index_select"
+
+    @staticmethod
+    def forward(ctx, x, indices):
+        indices = np.asarray(indices)
+        if indices.dtype.kind not in "iu":
+            raise NumTorchTypeError(
+                f"index_select: indices must be integers, got {indices.dtype} values; use indices.astype(int)")
+        x = np.asarray(x)
+        ctx.save_for_backward(x.shape, indices)
+        return x[indices]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, indices = ctx.saved_tensors
+        return _scatter(grad, shape, indices), None

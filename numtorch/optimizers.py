@@ -1,0 +1,100 @@
+"""Optimizers: update parameters from their gradients. ``step()`` zeroes the gradients afterwards (the seed's
+convention); ``step(zero=False)`` keeps them."""
+
+import numpy as np
+
+from numtorch.errors import NumTorchTypeError
+from numtorch.tensor import Tensor
+
+
+class Optimizer:
+    """Base class: holds the parameter list and the learning rate ``lr`` (change it at any time).
+
+    Subclasses define ``update(i, p, grad)`` for parameter number i; ``step()`` calls it for every
+    parameter that has a gradient (the others are skipped) and then zeroes the gradients.
+    """
+
+    def __init__(self, params, lr):
+        self.params = _check_params(params, type(self).__name__)
+        self.lr = lr
+        self.reset()
+
+    def reset(self):
+        """Forget the optimizer's state (momentum, step counts)."""
+
+    def step(self, zero=True):
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                grad = p.grad.data
+                if p.data.dtype.kind not in "fc":  # integer data set by hand: update a float copy
+                    p.data = p.data.astype(np.float64)
+                self.update(i, p, grad)
+        if zero:
+            self.zero()
+
+    def zero(self):
+        """Clear every parameter's gradient (the seed's name)."""
+        for p in self.params:
+            p.grad = None
+
+    zero_grad = zero
+
+    def update(self, i, p, grad):
+        raise NotImplementedError
+
+
+def _check_params(params, owner):
+    if isinstance(params, Tensor):
+        params = [params]
+    elif hasattr(params, "parameters") and callable(params.parameters):  # a Layer
+        params = params.parameters()
+    try:
+        params = list(params)
+    except TypeError:
+        raise NumTorchTypeError(f"{owner}: params must be a list of Tensors (e.g. model.get_params()), "
+                                f"got {type(params).__name__}") from None
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise NumTorchTypeError(f"{owner}: params[{i}] is a {type(p).__name__}, not a Tensor; "
+                                    f"pass model.get_params() or a list of Tensors")
+    return params
+
+
+class SGDOptimizer(Optimizer):
+    """p -= lr * v, with v = momentum * v + grad (plain gradient descent when momentum is 0)."""
+
+    def __init__(self, params, lr=0.1, momentum=0.0):
+        self.momentum = momentum
+        super().__init__(params, lr)
+
+    def reset(self):
+        self.velocity = {}
+
+    def update(self, i, p, grad):
+        if self.momentum:
+            v = self.velocity.get(i)
+            v = grad.copy() if v is None else self.momentum * v + grad
+            self.velocity[i] = v
+            grad = v
+        p.data -= self.lr * grad
+
+
+class AdamOptimizer(Optimizer):
+    """Adam: p -= lr * m_hat / (sqrt(v_hat) + eps), with bias-corrected running moments of grad and grad^2."""
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
+        self.betas, self.eps = betas, eps
+        super().__init__(params, lr)
+
+    def reset(self):
+        self.m, self.v, self.t = {}, {}, {}
+
+    def update(self, i, p, grad):
+        b1, b2 = self.betas
+        t = self.t[i] = self.t.get(i, 0) + 1
+        m = self.m[i] = b1 * self.m.get(i, 0.0) + (1 - b1) * grad
+        v = self.v[i] = b2 * self.v.get(i, 0.0) + (1 - b2) * grad * grad
+        p.data -= self.lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + self.eps)
+
+
+SGD, Adam = SGDOptimizer, AdamOptimizer
