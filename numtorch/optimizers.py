@@ -10,8 +10,9 @@ from numtorch.tensor import Tensor
 class Optimizer:
     """Base class: holds the parameter list and the learning rate ``lr`` (change it at any time).
 
-    Subclasses define ``update(i, p, grad)`` for parameter number i; ``step()`` calls it for every
-    parameter that has a gradient (the others are skipped) and then zeroes the gradients.
+    Subclasses define ``update(i, p, grad)`` returning the amount to subtract from parameter number i;
+    ``step()`` applies it to every parameter that has a gradient (the others are skipped) and then
+    zeroes the gradients.
     """
 
     def __init__(self, params, lr):
@@ -25,10 +26,13 @@ class Optimizer:
     def step(self, zero=True):
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                grad = p.grad.data
-                if p.data.dtype.kind not in "fc":  # integer data set by hand: update a float copy
-                    p.data = p.data.astype(np.float64)
-                self.update(i, p, grad)
+                delta = self.update(i, p, p.grad.data)
+                try:
+                    p.data -= delta
+                except TypeError:  # integer data set by hand cannot take a float step in place
+                    if p.data.dtype.kind in "fc":
+                        raise
+                    p.data = p.data - delta
         if zero:
             self.zero()
 
@@ -76,7 +80,7 @@ class SGDOptimizer(Optimizer):
             v = grad.copy() if v is None else self.momentum * v + grad
             self.velocity[i] = v
             grad = v
-        p.data -= self.lr * grad
+        return self.lr * grad
 
 
 class AdamOptimizer(Optimizer):
@@ -94,7 +98,7 @@ class AdamOptimizer(Optimizer):
         t = self.t[i] = self.t.get(i, 0) + 1
         m = self.m[i] = b1 * self.m.get(i, 0.0) + (1 - b1) * grad
         v = self.v[i] = b2 * self.v.get(i, 0.0) + (1 - b2) * grad * grad
-        p.data -= self.lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + self.eps)
+        return self.lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + self.eps)
 
 
 SGD, Adam = SGDOptimizer, AdamOptimizer

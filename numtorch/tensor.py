@@ -7,11 +7,16 @@ from the output back to the leaves once, in reverse topological order.
 
 import math
 import warnings
+from heapq import heappop, heappush
+from itertools import count
 
 import numpy as np
 
 from numtorch import hooks
 from numtorch.errors import GradError, NumTorchTypeError, ShapeError
+
+
+_creation_order = count()  # Tensor._seq: an operation's output is always newer than its inputs
 
 
 class _GradMode:
@@ -65,7 +70,7 @@ class Tensor:
     `.requires_grad` are the same flag. Integer data that asks for autograd is stored as float64.
     """
 
-    __slots__ = ("data", "grad", "autograd", "name", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "autograd", "name", "_ctx", "_seq", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
 
     def __init__(self, data, autograd=False, name=None, requires_grad=None):
@@ -83,6 +88,7 @@ class Tensor:
         self.grad = None
         self.name = name
         self._ctx = None
+        self._seq = next(_creation_order)
 
     @staticmethod
     def _make(data, ctx, autograd):
@@ -93,6 +99,7 @@ class Tensor:
         t.grad = None
         t.name = None
         t._ctx = ctx
+        t._seq = next(_creation_order)
         return t
 
     # ---- attributes -------------------------------------------------------------------------
@@ -287,9 +294,9 @@ class Tensor:
     def backward(self, grad=None):
         """Compute the gradient of this tensor with respect to every tensor of its graph.
 
-        Walks the graph once in reverse topological order, so each node's gradient is complete
-        (all uses summed) before it flows further back; branches that do not lead to this tensor are
-        not visited. Every tracking tensor of the graph gets its `.grad` for this call; leaves (tensors
+        Walks the graph once in reverse topological order (newest tensor first: every tensor is created
+        after its inputs), so each node's gradient is complete (all uses summed) before it flows
+        further back; branches that do not lead to this tensor are not visited. Every tracking tensor of the graph gets its `.grad` for this call; leaves (tensors
         the user made) *accumulate* across calls, like PyTorch: call `zero_grad()` or let
         `optimizer.step()` clear them.
 
@@ -305,27 +312,44 @@ class Tensor:
             warnings.warn(f"backward: the output is {self.data.item()}; training has diverged (a learning rate "
                           f"too large?) and every gradient from here on is meaningless", RuntimeWarning, 2)
         seed = _seed_grad(self, grad)
-        order = _topological_order(self)
-        grads = {id(self): seed}
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
+        grads = {self: seed}
+        heap = [(-self._seq, self)]  # newest first: every consumer of a tensor is newer than it
+        while heap:
+            node = heappop(heap)[1]
+            g = grads.pop(node)
             ctx = node._ctx
-            if ctx is None:  # a leaf: accumulate
+            if ctx is None:  # a leaf: accumulate across calls
                 if node.grad is None:
                     node.grad = Tensor._make(g if g.flags.writeable else g.copy(), None, False)
                 else:
                     node.grad = Tensor._make(node.grad.data + g, None, False)
                 continue
             node.grad = Tensor._make(g, None, False)
-            _propagate(ctx, g, grads)
+            parents = ctx.parents
+            input_grads = type(ctx).backward(ctx, g)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(parents):
+                raise GradError(f"{ctx.op_name}.backward returned {len(input_grads)} gradients "
+                                f"for {len(parents)} inputs; return one per input (None for none)")
+            for parent, pg in zip(parents, input_grads):
+                if pg is None or type(parent) is not Tensor or not parent.autograd:
+                    continue
+                if type(pg) is not np.ndarray:
+                    pg = np.asarray(pg)
+                if pg.shape != parent.data.shape:
+                    pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
+                if parent in grads:
+                    grads[parent] = grads[parent] + pg
+                else:
+                    grads[parent] = pg
+                    heappush(heap, (-parent._seq, parent))
         hooks._run_backward_hooks(self)
 
 
 def _seed_grad(root, grad):
     if grad is None:
-        return np.ones_like(root.data)
+        return np.ones(root.data.shape, root.data.dtype)
     g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.data.dtype)
     if g.shape != root.data.shape:
         raise GradError(
@@ -334,56 +358,12 @@ def _seed_grad(root, grad):
     return g
 
 
-def _topological_order(root):
-    """Tracking tensors reachable from root, each after all of its inputs (iterative DFS)."""
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            for parent in ctx.parents:
-                if type(parent) is Tensor and parent.autograd and id(parent) not in seen:
-                    stack.append((parent, False))
-    return order
-
-
-def _propagate(ctx, g, grads):
-    """Run one operation's backward and add each input's gradient (unbroadcast, checked) into grads."""
-    parents = ctx.parents
-    input_grads = type(ctx).backward(ctx, g)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if len(input_grads) != len(parents):
-        raise GradError(f"{ctx.op_name}.backward returned {len(input_grads)} gradients for {len(parents)} inputs")
-    for parent, pg in zip(parents, input_grads):
-        if pg is None or type(parent) is not Tensor or not parent.autograd:
-            continue
-        if type(pg) is not np.ndarray:
-            pg = np.asarray(pg)
-        shape = parent.data.shape
-        if pg.shape != shape:
-            pg = _unbroadcast(pg, shape, ctx.op_name)
-        key = id(parent)
-        if key in grads:
-            grads[key] = grads[key] + pg
-        else:
-            grads[key] = pg
-
-
 def _unbroadcast(g, shape, op_name):
     """Sum a gradient in a broadcast shape back to the input's shape; raise if it cannot be."""
     extra = g.ndim - len(shape)
     if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    if extra >= 0 and g.ndim == len(shape):
+        g = g.sum(axis=0) if extra == 1 else g.sum(axis=tuple(range(extra)))
+    if g.shape != shape and g.ndim == len(shape):
         axes = tuple(i for i, (n, m) in enumerate(zip(shape, g.shape)) if n == 1 and m != 1)
         if axes:
             g = g.sum(axis=axes, keepdims=True)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from numtorch.layers.base import Layer, parameter
+from numtorch.operations import Linear
 
 
 class LinearLayer(Layer):
@@ -13,8 +14,9 @@ class LinearLayer(Layer):
         self.bias = parameter(np.zeros(n_outputs), "bias") if bias else None
 
     def forward(self, input):
-        out = input.mm(self.weight)
-        return out + self.bias if self.bias is not None else out
+        if self.bias is None:
+            return input.mm(self.weight)
+        return Linear.apply(input, self.weight, self.bias)
 
     def __repr__(self):
         n_in, n_out = self.weight.shape

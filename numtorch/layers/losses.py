@@ -1,13 +1,14 @@
 """Loss layers: forward(prediction, target) returns a scalar tensor."""
 
 from numtorch.layers.base import Layer
+from numtorch.operations import MSE
 
 
 class MSELoss(Layer):
-    """mean((pred - target)^2) over every element."""
+    """mean((pred - target)^2) over every element (one primitive; target must have pred's shape)."""
 
     def forward(self, pred, target):
-        return ((pred - target) ** 2).mean()
+        return MSE.apply(pred, target)
 
 
 class CrossEntropyLoss(Layer):

@@ -2,14 +2,14 @@
 
 from numtorch.operations.base import Operation
 from numtorch.operations.arithmetic import Add, Sub, Neg, Mul, Div, Pow
-from numtorch.operations.linalg import MatMul
+from numtorch.operations.linalg import MatMul, Linear
 from numtorch.operations.reduce import Sum, Mean
 from numtorch.operations.shape import Expand, Transpose, Reshape, GetItem, IndexSelect
 from numtorch.operations.activations import Sigmoid, Tanh, ReLU, Exp, Log, Softmax, LogSoftmax
-from numtorch.operations.losses import CrossEntropy
+from numtorch.operations.losses import CrossEntropy, MSE
 
 __all__ = [
-    "Operation", "Add", "Sub", "Neg", "Mul", "Div", "Pow", "MatMul", "Sum", "Mean", "Expand", "Transpose",
+    "Operation", "Add", "Sub", "Neg", "Mul", "Div", "Pow", "MatMul", "Linear", "Sum", "Mean", "Expand", "Transpose",
     "Reshape", "GetItem", "IndexSelect", "Sigmoid", "Tanh", "ReLU", "Exp", "Log", "Softmax", "LogSoftmax",
-    "CrossEntropy",
+    "CrossEntropy", "MSE",
 ]

@@ -1,10 +1,25 @@
-"""Matrix product."""
+"""Matrix product, and the fused linear map x @ W + b that LinearLayer uses."""
 
 import numpy as np
 
 from numtorch.errors import ShapeError
 from numtorch.operations.base import Operation
 from numtorch.tensor import Tensor
+
+
+def _check_inner(x, y, name="mm"):
+    """x and y as arrays whose inner sizes fit for x @ y, or a ShapeError that says how to fix them."""
+    if type(x) is not np.ndarray or type(y) is not np.ndarray:
+        x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ShapeError(f"{name}: needs tensors with at least one dimension, got shapes {x.shape} and {y.shape}; "
+                         f"use * to multiply by a number")
+    inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if x.shape[-1] != inner_y:
+        raise ShapeError(f"{name}: cannot multiply {x.shape} by {y.shape}: inner sizes {x.shape[-1]} and {inner_y} "
+                         f"differ; the last size of the first must equal the "
+                         f"{'first' if y.ndim == 1 else 'second-to-last'} size of the second (transpose one? .T)")
+    return x, y
 
 
 class MatMul(Operation):
@@ -14,15 +29,7 @@ class MatMul(Operation):
 
     @staticmethod
     def forward(ctx, x, y):
-        x, y = np.asarray(x), np.asarray(y)
-        if x.ndim == 0 or y.ndim == 0:
-            raise ShapeError(f"mm: needs tensors with at least one dimension, got shapes {x.shape} and {y.shape}; "
-                             f"use * to multiply by a number")
-        inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
-        if x.shape[-1] != inner_y:
-            raise ShapeError(f"mm: cannot multiply {x.shape} by {y.shape}: inner sizes {x.shape[-1]} and {inner_y} "
-                             f"differ; the last size of the first must equal the "
-                             f"{'first' if y.ndim == 1 else 'second-to-last'} size of the second (transpose one? .T)")
+        x, y = _check_inner(x, y)
         ctx.save_for_backward(x, y)
         return x @ y
 
@@ -50,3 +57,25 @@ class MatMul(Operation):
         if gy is not None and y.ndim == 1:
             gy = gy[..., 0]
         return gx, gy
+
+
+class Linear(Operation):
+    """z = x @ w + b (w: (n_in, n_out), b: (n_out,));  dz/dx = grad @ w.T, dz/dw = x.T @ grad, dz/db = sum of grad over rows"""
+    __slots__ = ()
+    name = "linear"
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        x, w = _check_inner(x, w, "linear")
+        ctx.save_for_backward(x, w)
+        z = x @ w
+        z += b
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        px = ctx.parents[0]
+        gx = grad @ w.T if type(px) is Tensor and px.autograd else None
+        x2, g2 = x.reshape(-1, x.shape[-1]), grad.reshape(-1, grad.shape[-1])
+        return gx, x2.T @ g2, g2.sum(axis=0)

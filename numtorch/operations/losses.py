@@ -51,3 +51,25 @@ class CrossEntropy(Operation):
         g[rows, target] -= 1
         g *= grad / len(rows)
         return g, None
+
+
+class MSE(Operation):
+    """z = mean((x - y)^2);  dz/dx = 2 (x - y) / n, dz/dy = -2 (x - y) / n"""
+    __slots__ = ()
+    name = "mse_loss"
+
+    @staticmethod
+    def forward(ctx, pred, target):
+        diff = np.subtract(pred, target)
+        if diff.shape != np.shape(pred):
+            raise ShapeError(f"mse_loss: prediction shape {np.shape(pred)} and target shape {np.shape(target)} "
+                             f"broadcast to {diff.shape}, comparing every prediction with every target; "
+                             f"reshape the target to {np.shape(pred)}")
+        ctx.save_for_backward(diff)
+        return np.vdot(diff, diff) / max(diff.size, 1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (diff,) = ctx.saved_tensors
+        g = diff * (2 * grad / max(diff.size, 1))
+        return g, -g

@@ -35,9 +35,10 @@ class Mean(Operation):
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
         x = np.asarray(x)
-        z = x.mean(axis=dim, keepdims=keepdim)
-        ctx.save_for_backward(x.shape, x.size // max(np.size(z), 1))
-        return z
+        z = x.sum(axis=dim, keepdims=keepdim)
+        n = x.size // max(z.size, 1)
+        ctx.save_for_backward(x.shape, n)
+        return z / n
 
     @staticmethod
     def backward(ctx, grad):
