@@ -168,9 +168,16 @@ class Tensor:
         return str(self.data)
 
     def __format__(self, spec):
-        if spec and self.data.size == 1:
+        """f"{loss:.4f}" formats the number of a one-element tensor, or each element of a larger one."""
+        if not spec:
+            return str(self)
+        if self.data.size == 1:
             return format(self.data.item(), spec)
-        return format(str(self), spec)
+        return np.array2string(self.data, formatter={"all": lambda v: format(v, spec)})
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) (and plotting libraries) see the data."""
+        return self.data if dtype is None else self.data.astype(dtype)
 
     def __bool__(self):
         if self.data.size != 1:
