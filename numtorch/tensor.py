@@ -177,7 +177,8 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) (and plotting libraries) see the data."""
-        return self.data if dtype is None else self.data.astype(dtype)
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
 
     def __bool__(self):
         if self.data.size != 1:
