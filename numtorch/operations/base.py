@@ -1,5 +1,7 @@
 """The Operation protocol: forward and backward of one primitive, side by side."""
 
+import inspect
+
 import numpy as np
 
 from numtorch.errors import NumTorchError, NumTorchIndexError, NumTorchTypeError, ShapeError
@@ -43,6 +45,13 @@ class Operation:
 
     __slots__ = ("parents", "saved_tensors", "args")
     name = None
+    _defaults = {}
+
+    def __init_subclass__(cls, **kwargs):
+        """Remember forward's keyword defaults, so ``ctx.args`` holds ``dim`` even when apply() was not given it."""
+        super().__init_subclass__(**kwargs)
+        params = inspect.signature(cls.forward).parameters.values()
+        cls._defaults = {p.name: p.default for p in params if p.default is not p.empty}
 
     @staticmethod
     def forward(ctx, *arrays, **args):
@@ -79,7 +88,7 @@ class Operation:
             else:
                 arrays.append(_to_array(cls, x))
         ctx = cls.__new__(cls)
-        ctx.args = args
+        ctx.args = {**cls._defaults, **args} if cls._defaults else args
         try:
             out = cls.forward(ctx, *arrays, **args)
         except NumTorchError:
