@@ -94,5 +94,5 @@ class Pow(Operation):
             squared = type(y) in (int, float) and y == 2  # the common x ** 2: skip a power
             gx = grad * (2 * x) if squared else grad * y * x ** (y - 1)
         if needs_y:
-            gy = grad * z * np.log(x)
+            gy = grad * z * np.log(x, dtype=z.dtype)  # 2 ** x: log(2) in x's float32, not float64
         return gx, gy
