@@ -248,9 +248,16 @@ class Tensor:
         """Insert a new axis at `dim` and repeat the data `copies` times along it (the book's expand)."""
         return Expand.apply(self, dim=dim, copies=copies)
 
-    def transpose(self, *axes):
-        """Reverse the axes (or permute them as given)."""
-        return Transpose.apply(self, axes=axes or None)
+    def transpose(self, *dims):
+        """x.transpose() reverses the axes (the book); x.transpose(0, 1) swaps two (PyTorch);
+        x.transpose(2, 0, 1) permutes them all (NumPy)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if len(dims) == 2:
+            axes = list(range(self.data.ndim))
+            axes[dims[0]], axes[dims[1]] = axes[dims[1]], axes[dims[0]]
+            dims = tuple(axes)
+        return Transpose.apply(self, axes=dims or None)
 
     @property
     def T(self):
@@ -314,25 +321,30 @@ class Tensor:
         """
         if not self.autograd:
             raise GradError(
-                "backward: this tensor does not track gradients. Create the tensors it is computed from "
-                "with autograd=True (or requires_grad=True), outside `no_grad()`.")
+                f"backward: this tensor (shape {self.data.shape}) does not track gradients. Create the tensors "
+                f"it is computed from with autograd=True (or requires_grad=True), outside `no_grad()`.")
         if self.data.size == 1 and not math.isfinite(self.data.item()):
             warnings.warn(f"backward: the output is {self.data.item()}; training has diverged (a learning rate "
                           f"too large?) and every gradient from here on is meaningless", RuntimeWarning, 2)
         seed = _seed_grad(self, grad)
         grads = {self: seed}
-        heap = [(-self._seq, self)]  # newest first: every consumer of a tensor is newer than it
-        while heap:
-            node = heappop(heap)[1]
+        held = {id(seed)}  # arrays some tensor (or the caller) already holds: a leaf's grad must be its own
+        heap = [(-self._seq, id(self), self)]  # newest first: every consumer of a tensor is newer than it
+        while heap:  # (id breaks ties between copies, which share a _seq)
+            node = heappop(heap)[2]
             g = grads.pop(node)
             ctx = node._ctx
             if ctx is None:  # a leaf: accumulate across calls
                 if node.grad is None:
-                    node.grad = Tensor._make(g if g.flags.writeable else g.copy(), None, False)
+                    if id(g) in held or g.base is not None or not g.flags.writeable:
+                        g = g.copy()
+                    held.add(id(g))
+                    node.grad = Tensor._make(g, None, False)
                 else:
                     node.grad = Tensor._make(node.grad.data + g, None, False)
                 continue
             node.grad = Tensor._make(g, None, False)
+            held.add(id(g))
             parents = ctx.parents
             input_grads = type(ctx).backward(ctx, g)
             if type(input_grads) is not tuple:
@@ -351,7 +363,7 @@ class Tensor:
                     grads[parent] = grads[parent] + pg
                 else:
                     grads[parent] = pg
-                    heappush(heap, (-parent._seq, parent))
+                    heappush(heap, (-parent._seq, id(parent), parent))
         hooks._run_backward_hooks(self)
 
 
