@@ -1,0 +1,365 @@
+"""The widgets' logic, without ipywidgets: a controller takes the clicks as method calls and describes its
+state as SVG/HTML strings. Tests drive these directly; ``numtorch_magics.widgets`` only wires controls to them.
+
+StepperController     train any model one optimizer step at a time (step, run, reset, lr, optimizer choice)
+LandscapeController   several optimizers side by side on a two-parameter loss surface
+"""
+
+import traceback
+import warnings
+
+import numpy as np
+
+from numtorch.landscapes import LANDSCAPES, Landscape
+from numtorch.optimizers import AdamOptimizer, SGDOptimizer
+from numtorch.tensor import Tensor
+from numtorch_magics.svg import COLOURS, ContourPlot, escape, heatmap, line_chart, number
+
+OPTIMIZERS = {
+    "SGD": lambda params, lr: SGDOptimizer(params, lr),
+    "SGD with momentum": lambda params, lr: SGDOptimizer(params, lr, momentum=0.9),
+    "Adam": lambda params, lr: AdamOptimizer(params, lr),
+}
+
+
+def optimizer_label(optimizer):
+    """The OPTIMIZERS label that describes an optimizer (its class name when it is another kind)."""
+    if isinstance(optimizer, AdamOptimizer):
+        return "Adam"
+    if isinstance(optimizer, SGDOptimizer):
+        return "SGD with momentum" if optimizer.momentum else "SGD"
+    return type(optimizer).__name__
+
+
+class Failure:
+    """An exception caught in a step or a callback, kept to be shown: ``message`` and the ``traceback`` text."""
+
+    def __init__(self, exc):
+        self.message = f"{type(exc).__name__}: {exc}"
+        self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+    def html(self):
+        return (f'<div class="numtorch-error" style="color:#a00;border:1px solid #a00;padding:4px;margin:4px 0">'
+                f'<b>{escape(self.message)}</b><details><summary>traceback</summary>'
+                f'<pre style="font-size:10px">{escape(self.traceback)}</pre></details></div>')
+
+
+def _note_html(text):
+    return f'<div class="numtorch-warning" style="color:#850">{escape(text)}</div>' if text else ""
+
+
+def _caught(caught):
+    """The messages of recorded warnings, joined (None when there were none)."""
+    return "; ".join(dict.fromkeys(str(w.message) for w in caught)) or None
+
+
+class StepperController:
+    """Train ``model`` by hand: each ``step()`` zeroes the gradients, computes
+    ``loss = criterion(model(data), target)``, runs ``loss.backward()`` and ``optimizer.step(zero=False)``.
+
+    The gradients stay on the tensors until the next step, so the graph and the parameter table show the
+    last backward. A step that raises is recorded in ``error`` (shown by ``status_html()``), never hidden;
+    the next step tries again. Warnings (a diverging loss) are recorded in ``warning``.
+
+    Actions:   step(), run(n), reset(), set_lr(lr), set_optimizer(label)
+    State:     steps, losses, optimizer, params, names, error, warning
+    Views:     status_html(), curve_svg(), graph_svg(), params_html(), html() (all of it, static)
+    """
+
+    def __init__(self, model, criterion, optimizer, data, target, lr=None):
+        self.model, self.criterion = model, criterion
+        self.data, self.target = _as_tensor(data), _as_tensor(target)
+        if isinstance(optimizer, str):
+            if not hasattr(model, "parameters"):
+                raise TypeError(f"an optimizer given by name ({optimizer!r}) needs a model with .parameters() "
+                                f"(a Layer); otherwise pass an optimizer, e.g. SGDOptimizer([w, b], lr=0.1)")
+            optimizer = _new_optimizer(optimizer, list(model.parameters()), 0.1 if lr is None else lr)
+        elif lr is not None:
+            optimizer.lr = lr
+        self.optimizer = optimizer
+        self.params = list(optimizer.params)
+        named = {id(p): name for name, p in model.named_parameters()} if hasattr(model, "named_parameters") else {}
+        self.names = [named.get(id(p)) or p.name or f"param{i}" for i, p in enumerate(self.params)]
+        self.initial = [p.data.copy() for p in self.params]
+        self.losses, self.root, self.error, self.warning = [], None, None, None
+        self._graph = (None, "")
+
+    @property
+    def steps(self):
+        return len(self.losses)
+
+    @property
+    def loss(self):
+        """The loss computed by the last step (None before the first)."""
+        return self.losses[-1] if self.losses else None
+
+    # ---- actions --------------------------------------------------------------------------------
+    def step(self):
+        """One training step; returns True when it ran (False: the error is in ``self.error``)."""
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._zero_grads()
+                loss = self.criterion(self.model(self.data), self.target)
+                _check_loss(loss)
+                loss.backward()
+                self.optimizer.step(zero=False)
+        except Exception as exc:  # shown in the widget: a student's model may raise anything
+            self.error = Failure(exc)
+            return False
+        self.root, self.error, self.warning = loss, None, _caught(caught)
+        self.losses.append(float(loss.data.reshape(())))
+        return True
+
+    def run(self, n):
+        """Up to n steps; stops early at an error or a non-finite loss. Returns the number of steps made."""
+        for done in range(n):
+            if not self.step():
+                return done
+            if self.stopped:
+                return done + 1
+        return n
+
+    @property
+    def stopped(self):
+        """True after a failed step or a non-finite loss: more steps will not help (Play stops)."""
+        return self.error is not None or self.loss is not None and not np.isfinite(self.loss)
+
+    def reset(self):
+        """Back to the start: the initial parameters (bit for bit), no gradients, an empty curve, a fresh
+        optimizer state. The learning rate and the optimizer choice stay."""
+        for p, initial in zip(self.params, self.initial):
+            p.data = initial.copy()
+        self._zero_grads()
+        self.optimizer.reset()
+        self.losses, self.root, self.error, self.warning = [], None, None, None
+
+    def set_lr(self, lr):
+        self.optimizer.lr = float(lr)
+
+    def set_optimizer(self, label):
+        """Switch to a fresh optimizer of the given OPTIMIZERS label over the same parameters, same lr."""
+        self.optimizer = _new_optimizer(label, self.params, self.optimizer.lr)
+
+    def record_error(self, exc):
+        """Keep an exception raised outside a step (by a callback) to show it."""
+        self.error = Failure(exc)
+
+    def _zero_grads(self):
+        for p in self.params:
+            p.grad = None
+        if hasattr(self.model, "zero_grad"):
+            self.model.zero_grad()
+
+    # ---- views ----------------------------------------------------------------------------------
+    def status_html(self):
+        loss = "—" if self.loss is None else number(self.loss)
+        return (f'<div class="numtorch-status" data-step="{self.steps}" data-loss="{escape(loss)}" '
+                f'style="font-family:sans-serif;font-size:13px">step <b class="numtorch-step-count">{self.steps}'
+                f'</b> · loss <b class="numtorch-loss">{escape(loss)}</b> · '
+                f'{escape(optimizer_label(self.optimizer))}, lr {number(self.optimizer.lr)}</div>'
+                + _note_html(self.warning) + (self.error.html() if self.error else ""))
+
+    def curve_svg(self, width=360, height=220):
+        return line_chart([("loss", self.losses, COLOURS[0])], title="loss", width=width, height=height)
+
+    def graph_svg(self):
+        """The graph of the last backward with its gradients (drawn once per step, then cached)."""
+        if self.root is None:
+            return '<div class="numtorch-graph-empty" style="color:#666">the graph of the last backward ' \
+                   'appears after the first step</div>'
+        root, svg = self._graph
+        if root is not self.root:
+            svg = _graph_svg(self.root, dict(zip(self.names, self.params), input=self.data, target=self.target))
+            self._graph = (self.root, svg)
+        return svg
+
+    def params_html(self):
+        rows = "".join(f'<tr><td><code>{escape(name)}</code></td><td>{escape(p.shape)}</td>'
+                       f'<td>{_values_html(p.data)}</td><td>{_values_html(None if p.grad is None else p.grad.data)}'
+                       f'</td></tr>' for name, p in zip(self.names, self.params))
+        return ('<table class="numtorch-params" style="font-family:sans-serif;font-size:12px">'
+                '<tr><th>parameter</th><th>shape</th><th>value</th><th>grad (last backward)</th></tr>'
+                f'{rows}</table>')
+
+    def html(self):
+        """Everything at once, as static HTML (what a widget shows under NUMTORCH_GRADING=1)."""
+        return (f'<div class="numtorch-stepper">{self.status_html()}<div style="display:flex;flex-wrap:wrap;gap:8px">'
+                f'<div>{self.curve_svg()}</div>{self.params_html()}</div>'
+                f'<div class="numtorch-graph">{self.graph_svg()}</div></div>')
+
+
+def _as_tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+
+
+def _new_optimizer(label, params, lr):
+    return OPTIMIZERS[_check_label(label)](params, lr)
+
+
+def _check_label(label):
+    if label not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {label!r}; choose one of {', '.join(map(repr, OPTIMIZERS))}")
+    return label
+
+
+def _check_loss(loss):
+    if not isinstance(loss, Tensor) or loss.data.size != 1:
+        what = f"a tensor of shape {loss.shape}" if isinstance(loss, Tensor) else type(loss).__name__
+        raise ValueError(f"the criterion returned {what}; a loss must be a single number "
+                         f"(average it with .mean())")
+
+
+def _values_html(array):
+    """A few numbers as text, more as a heatmap with their range."""
+    if array is None:
+        return '<span style="color:#999">none</span>'
+    if array.size <= 6:
+        return f"<code>{escape(np.array2string(np.asarray(array), precision=4, separator=', '))}</code>"
+    return (f'{heatmap(array)}<div style="color:#666;font-size:10px">{number(np.nanmin(array))} … '
+            f'{number(np.nanmax(array))}</div>')
+
+
+def _graph_svg(root, names):
+    """The renderer's SVG of root's graph (its readable fallback when it has no SVG)."""
+    from numtorch_magics.render import draw  # the graph renderer; imported when first needed
+
+    bundle = draw(root, names=names)._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    svg = bundle.get("image/svg+xml")
+    if svg:  # the <svg> element alone (no XML prolog), scaled down to fit its box
+        return svg[svg.index("<svg"):].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
+    return bundle.get("text/html") or f"<pre>{escape(bundle.get('text/plain', ''))}</pre>"
+
+
+class Run:
+    """One optimizer walking on a landscape: its two parameters, the path so far and the losses on it."""
+
+    def __init__(self, label, landscape, lr, colour):
+        self.label, self.landscape, self.colour = label, landscape, colour
+        self.x, self.y = (Tensor(float(v), autograd=True, name=n) for v, n in zip(landscape.start, landscape.labels))
+        self.optimizer = _new_optimizer(label, [self.x, self.y], lr)
+        self.path, self.losses, self.error = [tuple(map(float, landscape.start))], [], None
+
+    def step(self):
+        """One step from the current point, unless the run diverged or failed; True when it moved.
+        losses[k] is the loss at path[k]; a diverged run ends with its non-finite loss and stays there."""
+        if self.error or self.diverged:
+            return False
+        try:
+            with np.errstate(all="ignore"):  # overflow is reported as divergence on the panel
+                loss = self.landscape(self.x, self.y)
+                self.losses.append(float(loss.data))
+                if self.diverged:
+                    return False
+                loss.backward()
+                self.optimizer.step()
+        except Exception as exc:  # shown on the panel
+            self.error = Failure(exc)
+            return False
+        self.path.append((self.x.item(), self.y.item()))
+        return True
+
+    @property
+    def steps(self):
+        return len(self.path) - 1
+
+    @property
+    def diverged(self):
+        return not (np.isfinite(self.path[-1]).all() and np.isfinite(self.losses[-1:]).all())
+
+
+class LandscapeController:
+    """Several optimizers side by side on a two-parameter problem, each from the same start.
+
+    landscape: a numtorch.landscapes.Landscape or the name of one ("quadratic bowl", "Rosenbrock",
+    "1-neuron fit"); optimizers: OPTIMIZERS labels; lr: {label: rate} overriding the problem's rates.
+    Actions: step(), run(n), reset(), set_lr(label, lr), set_landscape(landscape).
+    Views: status_html(), panel_html(run), curves_svg(), html().
+    """
+
+    def __init__(self, landscape="quadratic bowl", optimizers=tuple(OPTIMIZERS), lr=None):
+        self.labels, self.lr_overrides, self.error = list(optimizers), dict(lr or {}), None
+        for label in self.labels:
+            _check_label(label)
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"each optimizer once, please: got {self.labels}")
+        self.set_landscape(landscape)
+
+    def set_landscape(self, landscape):
+        """Switch problem: draw its contours once, start every optimizer afresh at its rates."""
+        self.landscape = landscape if isinstance(landscape, Landscape) else _landscape(landscape)
+        xs, ys, z = self.landscape.surface()
+        self.plot = ContourPlot(xs, ys, z, labels=self.landscape.labels, minimum=self.landscape.minimum)
+        self.lr = {label: self.lr_overrides.get(label, self.landscape.lr.get(label, 0.01)) for label in self.labels}
+        self.reset()
+
+    def reset(self):
+        """Every optimizer back at the start, with a fresh state and its current rate."""
+        self.runs = [Run(label, self.landscape, self.lr[label], COLOURS[i % len(COLOURS)])
+                     for i, label in enumerate(self.labels)]
+        self.error = None
+
+    def step(self):
+        """One step of every optimizer (a run that diverged or failed stays where it stopped)."""
+        return self.run(1)
+
+    def run(self, n):
+        """n steps of every optimizer; returns how many steps the furthest run made."""
+        before = self.steps
+        for _ in range(n):
+            for run in self.runs:
+                run.step()
+        return self.steps - before
+
+    @property
+    def stopped(self):
+        """True when no run can move any more (each diverged or failed)."""
+        return self.error is not None or all(run.error or run.diverged for run in self.runs)
+
+    def record_error(self, exc):
+        """Keep an exception raised outside a step (by a callback) to show it."""
+        self.error = Failure(exc)
+
+    def set_lr(self, label, lr):
+        """Change one optimizer's rate now (and for the next reset)."""
+        self.lr[label] = float(lr)
+        for run in self.runs:
+            if run.label == label:
+                run.optimizer.lr = float(lr)
+
+    @property
+    def steps(self):
+        return max(run.steps for run in self.runs)
+
+    def panel_html(self, run):
+        """A panel: the contour plot with the run's path, its step and loss, and what went wrong, if anything."""
+        xs, ys = np.array(run.path).T
+        svg = self.plot.svg([(xs, ys, run.colour)], title=f"{run.label}, lr {number(run.optimizer.lr)}")
+        loss = number(run.losses[-1]) if run.losses else "—"
+        note = "diverged: lower the learning rate and press Reset" if run.diverged else None
+        return (f'<div class="numtorch-panel" data-label="{escape(run.label)}" data-step="{run.steps}">{svg}'
+                f'<div style="font-family:sans-serif;font-size:12px">step {run.steps} · loss {loss}</div>'
+                f'{_note_html(note)}{run.error.html() if run.error else ""}</div>')
+
+    def status_html(self):
+        return (f'<div class="numtorch-status" data-step="{self.steps}" style="font-family:sans-serif;font-size:13px">'
+                f'{escape(self.landscape.name)} · step <b class="numtorch-step-count">{self.steps}</b></div>'
+                + (self.error.html() if self.error else ""))
+
+    def curves_svg(self):
+        return line_chart([(run.label, run.losses, run.colour) for run in self.runs],
+                          title=f"loss on the {self.landscape.name}", width=420, height=220)
+
+    def html(self):
+        """Everything at once, as static HTML (what the explorer shows under NUMTORCH_GRADING=1)."""
+        panels = "".join(self.panel_html(run) for run in self.runs)
+        return (f'<div class="numtorch-explorer">{self.status_html()}'
+                f'<div style="display:flex;flex-wrap:wrap;gap:8px">{panels}</div>{self.curves_svg()}</div>')
+
+
+def _landscape(name):
+    if name not in LANDSCAPES:
+        raise ValueError(f"unknown landscape {name!r}; choose one of {', '.join(map(repr, LANDSCAPES))} "
+                         f"or pass a numtorch.landscapes.Landscape")
+    return LANDSCAPES[name]

@@ -1,0 +1,185 @@
+"""The widgets in a real browser: JupyterLab on loopback, the system's headless Chromium driven by Playwright.
+
+A notebook builds a Stepper and an Explorer; the test runs it, clicks Step, and checks what the page shows.
+Screenshots go to test-artifacts/ (look at them when this fails). Nothing downloads a browser: the test
+uses the `chromium` on PATH (scripts/setup.sh installs it through apt) and skips, saying so, without it.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+TOKEN = "numtorch-browser-test"
+
+NOTEBOOK_CELLS = [
+    """\
+import numpy as np
+import numtorch as nt
+from numtorch_magics.widgets import Explorer, Stepper
+
+np.random.seed(0)
+x = np.random.randn(16, 4)
+y = x.sum(axis=1, keepdims=True)
+model = nt.layers.Sequential([nt.layers.Linear(4, 8), nt.layers.Tanh(), nt.layers.Linear(8, 1)])
+stepper = Stepper(model, nt.layers.MSELoss(), "SGD", x, y, lr=0.05)
+stepper""",
+    'Explorer("Rosenbrock")',
+]
+
+# No news or update checks (no network, no pop-up over the notebook).
+LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+                {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_server(url, process, log, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the Jupyter server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)  # polling a port that is not open yet: nothing to wait on
+    pytest.fail(f"the Jupyter server did not answer {url} within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """(base URL, log path): JupyterLab serving a folder with the notebook, on a free loopback port."""
+    pytest.importorskip("jupyterlab", reason="JupyterLab is not installed (pip install -e '.[dev]')")
+    root = tmp_path_factory.mktemp("lab")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "widgets.ipynb")
+    for name, settings in LAB_SETTINGS.items():
+        path = root / "settings" / name
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(settings))
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(root / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
+               IPYTHONDIR=str(root / "ipython"))
+    env.pop("NUMTORCH_GRADING", None)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = root / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+             "--port-retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+             "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
+             *(["--allow-root"] if os.geteuid() == 0 else [])],
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_server(f"{base}/api/status?token={TOKEN}", process, log)
+        yield base, log
+    finally:
+        stop_server(base, process)
+
+
+def stop_server(base, process):
+    """Ask the server to shut down (it stops its kernels); kill its process group if it does not."""
+    if process.poll() is not None:
+        return
+    try:
+        request = urllib.request.Request(f"{base}/api/shutdown?token={TOKEN}", method="POST")
+        urllib.request.urlopen(request, timeout=5).close()
+        process.wait(timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    """The notebook, open in headless Chromium, run once."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no `chromium` on PATH: install it (apt install chromium; scripts/setup.sh does) "
+                    "to run the browser test")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    base, log = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(f"{base}/lab/tree/widgets.ipynb?token={TOKEN}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                                   " && window.jupyterapp.shell.currentWidget.sessionContext"
+                                   " && window.jupyterapp.shell.currentWidget.sessionContext.session")
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_selector(".numtorch-stepper-widget .numtorch-status")
+            yield page
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "browser-failure.png"), full_page=True)
+            print(log.read_text()[-4000:])
+            raise
+        finally:
+            browser.close()
+
+
+def status(page, widget):
+    return page.locator(f".{widget} .numtorch-status")
+
+
+def test_clicking_step_in_the_browser_moves_the_stepper(page):
+    widget = page.locator(".numtorch-stepper-widget")
+    assert status(page, "numtorch-stepper-widget").get_attribute("data-step") == "0"
+    losses = []
+    for step in (1, 2, 3):
+        widget.locator("button.numtorch-step").click()
+        page.wait_for_selector(f'.numtorch-stepper-widget .numtorch-status[data-step="{step}"]')
+        losses.append(float(status(page, "numtorch-stepper-widget").get_attribute("data-loss")))
+    assert losses[0] > losses[1] > losses[2], losses
+    assert widget.locator(".numtorch-step-count").inner_text() == "3"
+    assert "SGD, lr 0.05" in status(page, "numtorch-stepper-widget").inner_text()  # drawing the slider kept it
+    graph = widget.locator(".numtorch-graph svg")
+    graph.locator("g.node").first.wait_for()
+    assert graph.locator("g.node").count() > 5 and "mse" in graph.inner_html()
+    assert widget.locator(".numtorch-params svg").count() >= 4  # the matrices' heatmaps
+    assert widget.locator(".numtorch-curve polyline").count() == 1
+    widget.screenshot(path=str(ARTIFACTS / "stepper.png"))
+
+
+def test_reset_in_the_browser_empties_the_curve(page):
+    widget = page.locator(".numtorch-stepper-widget")
+    widget.locator("button.numtorch-reset").click()
+    page.wait_for_selector('.numtorch-stepper-widget .numtorch-status[data-step="0"]')
+    assert widget.locator(".numtorch-curve polyline").count() == 0 and "press Step" in widget.inner_text()
+
+
+def test_the_explorer_draws_each_optimizer_path(page):
+    widget = page.locator(".numtorch-explorer-widget")
+    widget.wait_for()
+    widget.locator("button.numtorch-run").click()  # 10 steps
+    page.wait_for_selector('.numtorch-explorer-widget .numtorch-status[data-step="10"]')
+    panels = widget.locator(".numtorch-panel")
+    assert panels.count() == 3
+    assert [panels.nth(i).get_attribute("data-step") for i in range(3)] == ["10"] * 3
+    assert all(panels.nth(i).locator("svg polyline").count() == 1 for i in range(3))
+    assert "SGD with momentum, lr 0.0003" in panels.nth(1).inner_html()
+    widget.screenshot(path=str(ARTIFACTS / "explorer.png"))
