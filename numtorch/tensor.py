@@ -253,10 +253,6 @@ class Tensor:
         x.transpose(2, 0, 1) permutes them all (NumPy)."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        if len(dims) == 2:
-            axes = list(range(self.data.ndim))
-            axes[dims[0]], axes[dims[1]] = axes[dims[1]], axes[dims[0]]
-            dims = tuple(axes)
         return Transpose.apply(self, axes=dims or None)
 
     @property

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from numtorch.errors import NumTorchTypeError
+from numtorch.errors import NumTorchIndexError, NumTorchTypeError
 from numtorch.operations.base import Operation
 from numtorch.tensor import Tensor
 
@@ -20,18 +20,35 @@ class Expand(Operation):
         return grad.sum(axis=ctx.args["dim"])
 
 
+def _permutation(ndim, axes):
+    """The axes order of a transpose: reversed (None), two axes swapped (PyTorch), or all of them (NumPy)."""
+    if axes is None:
+        return tuple(range(ndim - 1, -1, -1))
+    if len(axes) != 2:
+        return tuple(axes)
+    if not all(-ndim <= d < ndim for d in axes):
+        raise NumTorchIndexError(f"transpose: cannot swap dims {tuple(axes)} of a tensor with {ndim} dims; "
+                                 f"use dims from {-ndim} to {ndim - 1}")
+    order = list(range(ndim))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    return tuple(order)
+
+
 class Transpose(Operation):
-    """z = x with its axes permuted (reversed by default);  dz/dx = grad permuted back"""
+    """z = x with its axes reversed, two of them swapped (axes=(0, 1), as PyTorch) or all permuted;
+    dz/dx = grad permuted back"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x, axes=None):
-        return np.transpose(x, axes)
+        order = _permutation(np.ndim(x), axes)
+        ctx.save_for_backward(order)
+        return np.transpose(x, order)
 
     @staticmethod
     def backward(ctx, grad):
-        axes = ctx.args["axes"]
-        return np.transpose(grad, None if axes is None else np.argsort(axes))
+        (order,) = ctx.saved_tensors
+        return np.transpose(grad, np.argsort(order))
 
 
 class Reshape(Operation):
