@@ -59,8 +59,9 @@ def _check_params(params, owner):
                                 f"got {type(params).__name__}") from None
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise NumTorchTypeError(f"{owner}: params[{i}] is a {type(p).__name__}, not a Tensor; "
-                                    f"pass model.get_params() or a list of Tensors")
+            shape = f" of shape {np.shape(p)}" if hasattr(p, "shape") else ""
+            raise NumTorchTypeError(f"{owner}: params[{i}] is a {type(p).__name__}{shape}, not a Tensor; "
+                                    f"pass model.get_params(), or wrap an array as nt.Tensor(array, autograd=True)")
     return params
 
 

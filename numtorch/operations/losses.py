@@ -15,9 +15,9 @@ def _class_indices(logits, target):
     target = np.asarray(target)
     if target.dtype.kind not in "iu":
         raise NumTorchTypeError(
-            f"cross_entropy: targets must be integer class indices, got {target.dtype} values; "
-            f"pass e.g. np.array([2, 0, 1]) (use labels.astype(int) for float labels, "
-            f"argmax(axis=1) for one-hot rows)")
+            f"cross_entropy: targets must be integer class indices, got {target.dtype} targets of shape "
+            f"{target.shape} for logits of shape {logits.shape}; pass e.g. np.array([2, 0, 1]) (use "
+            f"labels.astype(int) for float labels, argmax(axis=1) for one-hot rows)")
     batch, classes = logits.shape
     if target.size != batch or (target.ndim == 2 and target.shape[1] != 1) or target.ndim > 2:
         raise ShapeError(f"cross_entropy: {batch} rows of logits need {batch} class indices, "
@@ -25,8 +25,11 @@ def _class_indices(logits, target):
     target = target.reshape(batch)
     bad = (target < 0) | (target >= classes)
     if bad.any():
-        raise NumTorchIndexError(f"cross_entropy: target class {target[bad][0]} is out of range for {classes} "
-                                 f"classes (valid: 0 to {classes - 1})")
+        row = int(np.argmax(bad))
+        raise NumTorchIndexError(
+            f"cross_entropy: target class {target[row]} (row {row}) is out of range for logits of shape "
+            f"{logits.shape}, which have {classes} classes; class indices must be 0 to {classes - 1} "
+            f"(labels counted from 1? subtract 1; more classes? widen the last layer)")
     return target
 
 
