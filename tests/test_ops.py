@@ -1,0 +1,337 @@
+"""The op table: one or more entries for every primitive `Operation`, and the tests generated from it.
+
+Each entry says how to call the op, the input shapes and their domain (log needs x > 0, indices are
+integers) and the PyTorch twin. From the table: central finite differences in float64 with a random
+upstream gradient (numtorch.testing.gradcheck, the tool the labs use), inputs never mutated, float32 in
+-> float32 out and float32 grads, agreement with PyTorch when it is installed, and broadcast shapes
+drawn by hypothesis for the binary elementwise ops. A new Operation without an entry fails
+`test_every_operation_has_an_entry`.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import numtorch as nt
+from numtorch import operations as ops
+from numtorch.testing import gradcheck
+
+
+class Arg:
+    """One input of an entry: a float tensor (shape, domain) or a constant integer array (indices, targets)."""
+
+    def __init__(self, shape=(), domain="real", ints=None):
+        self.shape, self.domain = tuple(shape), domain
+        self.ints = None if ints is None else np.array(ints)
+
+    @property
+    def is_float(self):
+        return self.ints is None
+
+    def draw(self, rng, dtype=np.float64, shape=None):
+        if not self.is_float:
+            return self.ints.copy()
+        shape = self.shape if shape is None else shape
+        if self.domain == "positive":  # log, the base of x ** y
+            x = rng.uniform(0.5, 2.0, shape)
+        elif self.domain == "away_from_zero":  # divisors, the kink of relu
+            x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+        else:
+            x = rng.standard_normal(shape)
+        return np.asarray(x, dtype=dtype)
+
+
+def F(*shape, domain="real"):
+    return Arg(shape, domain)
+
+
+def I(values):  # noqa: E743 (an integer input)
+    return Arg(ints=values)
+
+
+class Entry:
+    def __init__(self, op, call, fn, args, twin, broadcast=False):
+        self.op, self.call, self.fn, self.args, self.twin, self.broadcast = op, call, fn, args, twin, broadcast
+
+    def __repr__(self):
+        return self.call
+
+
+MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+ROWS = [0, 2, 0]
+
+
+def _ce(T, x, t):
+    return T.nn.functional.cross_entropy(x, t.reshape(-1))
+
+
+def _expand(dim, copies):
+    return lambda T, x: x.unsqueeze(dim).repeat_interleave(copies, dim)
+
+
+TABLE = [
+    # elementwise arithmetic (broadcast=True: hypothesis also draws broadcast shapes for these)
+    Entry(ops.Add, "x + y", lambda x, y: x + y, [F(3, 4), F(3, 4)], lambda T, x, y: x + y, broadcast=True),
+    Entry(ops.Add, "x + row", lambda x, y: x + y, [F(3, 4), F(4)], lambda T, x, y: x + y),
+    Entry(ops.Add, "x + x", lambda x: x + x, [F(3, 4)], lambda T, x: x + x),
+    Entry(ops.Sub, "x - y", lambda x, y: x - y, [F(3, 4), F(3, 4)], lambda T, x, y: x - y, broadcast=True),
+    Entry(ops.Sub, "column - x", lambda x, y: x - y, [F(3, 1), F(3, 4)], lambda T, x, y: x - y),
+    Entry(ops.Neg, "-x", lambda x: -x, [F(3, 4)], lambda T, x: -x),
+    Entry(ops.Mul, "x * y", lambda x, y: x * y, [F(3, 4), F(3, 4)], lambda T, x, y: x * y, broadcast=True),
+    Entry(ops.Mul, "x * x", lambda x: x * x, [F(3, 4)], lambda T, x: x * x),
+    Entry(ops.Mul, "2 * x", lambda x: 2 * x, [F(3, 4)], lambda T, x: 2 * x),
+    Entry(ops.Div, "x / y", lambda x, y: x / y, [F(3, 4), F(3, 4, domain="away_from_zero")],
+          lambda T, x, y: x / y, broadcast=True),
+    Entry(ops.Div, "3 / x", lambda x: 3 / x, [F(3, 4, domain="away_from_zero")], lambda T, x: 3 / x),
+    Entry(ops.Pow, "x ** y", lambda x, y: x ** y, [F(3, 4, domain="positive"), F(3, 4)],
+          lambda T, x, y: x ** y, broadcast=True),
+    Entry(ops.Pow, "x ** 2", lambda x: x ** 2, [F(3, 4)], lambda T, x: x ** 2),
+    Entry(ops.Pow, "x ** 3", lambda x: x ** 3, [F(3, 4)], lambda T, x: x ** 3),
+    Entry(ops.Pow, "x ** 0.5", lambda x: x ** 0.5, [F(3, 4, domain="positive")], lambda T, x: x ** 0.5),
+    Entry(ops.Pow, "x ** -1", lambda x: x ** -1, [F(3, 4, domain="away_from_zero")], lambda T, x: x ** -1),
+    Entry(ops.Pow, "2 ** x", lambda x: 2 ** x, [F(3, 4)], lambda T, x: 2 ** x),
+    # matrix products
+    Entry(ops.MatMul, "x @ y", lambda x, y: x @ y, [F(3, 4), F(4, 2)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "x.mm(y)", lambda x, y: x.mm(y), [F(3, 4), F(4, 2)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "x.dot(y)", lambda x, y: x.dot(y), [F(1, 4), F(4, 3)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "vector @ matrix", lambda x, y: x @ y, [F(4), F(4, 2)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "matrix @ vector", lambda x, y: x @ y, [F(3, 4), F(4)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "vector @ vector", lambda x, y: x @ y, [F(4), F(4)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "batch @ matrix", lambda x, y: x @ y, [F(2, 3, 4), F(4, 2)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "batch @ batch", lambda x, y: x @ y, [F(2, 3, 4), F(2, 4, 2)], lambda T, x, y: x @ y),
+    Entry(ops.MatMul, "batch @ vector", lambda x, y: x @ y, [F(2, 3, 4), F(4)], lambda T, x, y: x @ y),
+    Entry(ops.Linear, "Linear.apply(x, w, b)", lambda x, w, b: ops.Linear.apply(x, w, b),
+          [F(3, 4), F(4, 2), F(2)], lambda T, x, w, b: x @ w + b),
+    Entry(ops.Linear, "Linear.apply(batch, w, b)", lambda x, w, b: ops.Linear.apply(x, w, b),
+          [F(2, 3, 4), F(4, 2), F(2)], lambda T, x, w, b: x @ w + b),
+    Entry(ops.Linear, "Linear.apply(vector, w, b)", lambda x, w, b: ops.Linear.apply(x, w, b),
+          [F(4), F(4, 2), F(2)], lambda T, x, w, b: x @ w + b),
+    # reductions
+    Entry(ops.Sum, "x.sum()", lambda x: x.sum(), [F(3, 4)], lambda T, x: x.sum()),
+    Entry(ops.Sum, "x.sum(dim=0)", lambda x: x.sum(dim=0), [F(3, 4)], lambda T, x: x.sum(dim=0)),
+    Entry(ops.Sum, "x.sum(1, keepdim=True)", lambda x: x.sum(1, keepdim=True), [F(3, 4)],
+          lambda T, x: x.sum(1, keepdim=True)),
+    Entry(ops.Sum, "x.sum(dim=-1) 3-D", lambda x: x.sum(dim=-1), [F(2, 3, 4)], lambda T, x: x.sum(dim=-1)),
+    Entry(ops.Sum, "x.sum(dim=(0, 2))", lambda x: x.sum(dim=(0, 2)), [F(2, 3, 4)], lambda T, x: x.sum(dim=(0, 2))),
+    Entry(ops.Sum, "Sum.apply(x)", lambda x: ops.Sum.apply(x), [F(3, 4)], lambda T, x: x.sum()),
+    Entry(ops.Mean, "x.mean()", lambda x: x.mean(), [F(3, 4)], lambda T, x: x.mean()),
+    Entry(ops.Mean, "x.mean(dim=0)", lambda x: x.mean(dim=0), [F(3, 4)], lambda T, x: x.mean(dim=0)),
+    Entry(ops.Mean, "x.mean(1, keepdim=True)", lambda x: x.mean(1, keepdim=True), [F(3, 4)],
+          lambda T, x: x.mean(1, keepdim=True)),
+    Entry(ops.Mean, "x.mean(dim=(0, 2))", lambda x: x.mean(dim=(0, 2)), [F(2, 3, 4)],
+          lambda T, x: x.mean(dim=(0, 2))),
+    Entry(ops.Mean, "Mean.apply(x)", lambda x: ops.Mean.apply(x), [F(3, 4)], lambda T, x: x.mean()),
+    # moving data around
+    Entry(ops.Expand, "x.expand(0, 3)", lambda x: x.expand(0, 3), [F(4)], _expand(0, 3)),
+    Entry(ops.Expand, "x.expand(1, 2)", lambda x: x.expand(1, 2), [F(3, 4)], _expand(1, 2)),
+    Entry(ops.Expand, "x.expand(-1, 2)", lambda x: x.expand(-1, 2), [F(3, 4)], _expand(-1, 2)),
+    Entry(ops.Transpose, "x.T", lambda x: x.T, [F(3, 4)], lambda T, x: x.T),
+    Entry(ops.Transpose, "x.transpose()", lambda x: x.transpose(), [F(2, 3, 4)], lambda T, x: x.permute(2, 1, 0)),
+    Entry(ops.Transpose, "x.transpose(0, 1)", lambda x: x.transpose(0, 1), [F(3, 4)],
+          lambda T, x: x.transpose(0, 1)),
+    Entry(ops.Transpose, "x.transpose(0, 1) 3-D", lambda x: x.transpose(0, 1), [F(2, 3, 4)],
+          lambda T, x: x.transpose(0, 1)),
+    Entry(ops.Transpose, "x.transpose(2, 0, 1)", lambda x: x.transpose(2, 0, 1), [F(2, 3, 4)],
+          lambda T, x: x.permute(2, 0, 1)),
+    Entry(ops.Transpose, "Transpose.apply(x)", lambda x: ops.Transpose.apply(x), [F(3, 4)], lambda T, x: x.T),
+    Entry(ops.Transpose, "Transpose.apply(x, axes=(0, 2))", lambda x: ops.Transpose.apply(x, axes=(0, 2)),
+          [F(2, 3, 4)], lambda T, x: x.transpose(0, 2)),
+    Entry(ops.Reshape, "x.reshape(4, 3)", lambda x: x.reshape(4, 3), [F(3, 4)], lambda T, x: x.reshape(4, 3)),
+    Entry(ops.Reshape, "x.reshape((2, 6))", lambda x: x.reshape((2, 6)), [F(3, 4)], lambda T, x: x.reshape(2, 6)),
+    Entry(ops.Reshape, "x.reshape(-1)", lambda x: x.reshape(-1), [F(3, 4)], lambda T, x: x.reshape(-1)),
+    Entry(ops.Reshape, "x.view(2, 2, 3)", lambda x: x.view(2, 2, 3), [F(3, 4)], lambda T, x: x.reshape(2, 2, 3)),
+    Entry(ops.GetItem, "x[1]", lambda x: x[1], [F(3, 4)], lambda T, x: x[1]),
+    Entry(ops.GetItem, "x[1, 2]", lambda x: x[1, 2], [F(3, 4)], lambda T, x: x[1, 2]),
+    Entry(ops.GetItem, "x[:, 1:3]", lambda x: x[:, 1:3], [F(3, 4)], lambda T, x: x[:, 1:3]),
+    Entry(ops.GetItem, "x[..., None]", lambda x: x[..., None], [F(3, 4)], lambda T, x: x[..., None]),
+    Entry(ops.GetItem, "x[[0, 2, 0]] (a repeated row)", lambda x: x[ROWS], [F(3, 4)],
+          lambda T, x: x[T.tensor(ROWS)]),
+    Entry(ops.GetItem, "x[rows, :2]", lambda x, i: x[i, :2], [F(3, 4), I(ROWS)], lambda T, x, i: x[i, :2]),
+    Entry(ops.GetItem, "x[mask]", lambda x: x[MASK], [F(3, 4)], lambda T, x: x[T.tensor(MASK)]),
+    Entry(ops.IndexSelect, "x.index_select(indices)", lambda x, i: x.index_select(i), [F(5, 3), I([0, 2, 2, 4])],
+          lambda T, x, i: x[i]),
+    Entry(ops.IndexSelect, "x.index(indices) (the book's name)", lambda x, i: x.index(i), [F(5, 3), I([4, 1])],
+          lambda T, x, i: x[i]),
+    Entry(ops.IndexSelect, "x.index_select(2-D indices)", lambda x, i: x.index_select(i),
+          [F(5, 3), I([[0, 1], [1, 4]])], lambda T, x, i: x[i]),
+    # nonlinearities
+    Entry(ops.Sigmoid, "x.sigmoid()", lambda x: x.sigmoid(), [F(3, 4)], lambda T, x: x.sigmoid()),
+    Entry(ops.Tanh, "x.tanh()", lambda x: x.tanh(), [F(3, 4)], lambda T, x: x.tanh()),
+    Entry(ops.ReLU, "x.relu()", lambda x: x.relu(), [F(3, 4, domain="away_from_zero")], lambda T, x: x.relu()),
+    Entry(ops.Exp, "x.exp()", lambda x: x.exp(), [F(3, 4)], lambda T, x: x.exp()),
+    Entry(ops.Log, "x.log()", lambda x: x.log(), [F(3, 4, domain="positive")], lambda T, x: x.log()),
+    Entry(ops.Softmax, "x.softmax()", lambda x: x.softmax(), [F(3, 4)], lambda T, x: x.softmax(-1)),
+    Entry(ops.Softmax, "x.softmax(dim=0)", lambda x: x.softmax(dim=0), [F(3, 4)], lambda T, x: x.softmax(0)),
+    Entry(ops.Softmax, "Softmax.apply(x)", lambda x: ops.Softmax.apply(x), [F(3, 4)], lambda T, x: x.softmax(-1)),
+    Entry(ops.LogSoftmax, "x.log_softmax()", lambda x: x.log_softmax(), [F(3, 4)], lambda T, x: x.log_softmax(-1)),
+    Entry(ops.LogSoftmax, "x.log_softmax(dim=0)", lambda x: x.log_softmax(dim=0), [F(3, 4)],
+          lambda T, x: x.log_softmax(0)),
+    Entry(ops.LogSoftmax, "LogSoftmax.apply(x)", lambda x: ops.LogSoftmax.apply(x), [F(3, 4)],
+          lambda T, x: x.log_softmax(-1)),
+    # losses
+    Entry(ops.CrossEntropy, "x.cross_entropy(targets)", lambda x, t: x.cross_entropy(t), [F(4, 5), I([0, 3, 4, 1])],
+          _ce),
+    Entry(ops.CrossEntropy, "x.cross_entropy(column of targets)", lambda x, t: x.cross_entropy(t),
+          [F(4, 5), I([[2], [2], [0], [1]])], _ce),
+    Entry(ops.MSE, "MSE.apply(pred, target)", lambda x, y: ops.MSE.apply(x, y), [F(3, 4), F(3, 4)],
+          lambda T, x, y: T.nn.functional.mse_loss(x, y)),
+]
+
+
+def _operation_subclasses(cls=nt.Operation):
+    for sub in cls.__subclasses__():
+        if sub.__module__.startswith("numtorch.operations"):
+            yield sub
+        yield from _operation_subclasses(sub)
+
+
+def test_every_operation_has_an_entry():
+    missing = {op.__name__ for op in _operation_subclasses()} - {entry.op.__name__ for entry in TABLE}
+    assert not missing, f"Operation subclasses without an entry in the op table (tests/test_ops.py): {sorted(missing)}"
+
+
+# ---- running an entry ------------------------------------------------------------------------------
+
+def _arrays(entry, dtype=np.float64, shapes=None, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = shapes or [arg.shape for arg in entry.args]
+    return [arg.draw(rng, dtype, shape) for arg, shape in zip(entry.args, shapes)]
+
+
+def _leaves(entry, arrays):
+    return [nt.Tensor(a, autograd=True) if arg.is_float else a for arg, a in zip(entry.args, arrays)]
+
+
+def _upstream(shape, dtype=np.float64, seed=1):
+    return np.asarray(np.random.default_rng(seed).standard_normal(shape), dtype=dtype)
+
+
+def _numtorch_run(entry, arrays, dtype=np.float64):
+    """Forward and backward with a random upstream gradient: (output, upstream, grads of the float inputs)."""
+    leaves = _leaves(entry, arrays)
+    out = entry.fn(*leaves)
+    upstream = _upstream(out.shape, dtype)
+    out.backward(upstream)
+    return out, upstream, [x.grad for x, arg in zip(leaves, entry.args) if arg.is_float]
+
+
+def _gradcheck(entry, arrays):
+    def fn(*floats):
+        floats = iter(floats)
+        return entry.fn(*[next(floats) if arg.is_float else a for arg, a in zip(entry.args, arrays)])
+
+    return gradcheck(fn, *[a for arg, a in zip(entry.args, arrays) if arg.is_float])
+
+
+ENTRIES = pytest.mark.parametrize("entry", TABLE, ids=repr)
+
+
+@ENTRIES
+def test_entry_calls_its_operation(entry):
+    out = entry.fn(*_leaves(entry, _arrays(entry)))
+    assert type(out.grad_fn) is entry.op, f"{entry.call} was recorded as {out.grad_fn!r}, not {entry.op.__name__}"
+    assert out.autograd
+
+
+@ENTRIES
+def test_gradient_matches_finite_differences(entry):
+    assert _gradcheck(entry, _arrays(entry))
+
+
+@ENTRIES
+def test_inputs_are_not_mutated(entry):
+    arrays = _arrays(entry)
+    copies = [a.copy() for a in arrays]
+    leaves = _leaves(entry, arrays)
+    entry.fn(*leaves).backward()
+    for before, after in zip(copies, arrays):
+        np.testing.assert_array_equal(after, before)  # arrays given as constants
+    for before, leaf in zip(copies, leaves):
+        if isinstance(leaf, nt.Tensor):
+            np.testing.assert_array_equal(leaf.data, before)
+
+
+@ENTRIES
+def test_float32_stays_float32(entry):
+    out, _, grads = _numtorch_run(entry, _arrays(entry, np.float32), np.float32)
+    assert out.dtype == np.float32, f"{entry.call}: float32 inputs gave a {out.dtype} output"
+    for k, (g, arg) in enumerate(zip(grads, [a for a in entry.args if a.is_float])):
+        assert g.dtype == np.float32, f"{entry.call}: the gradient of float32 input {k} is {g.dtype}"
+        assert g.shape == arg.shape
+
+
+@ENTRIES
+def test_matches_pytorch(entry, torch):
+    arrays = _arrays(entry)
+    out, upstream, grads = _numtorch_run(entry, arrays)
+    inputs = [torch.tensor(a, requires_grad=arg.is_float) for arg, a in zip(entry.args, arrays)]
+    expected = entry.twin(torch, *inputs)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-7, atol=1e-12, err_msg=entry.call)
+    floats = [t for t, arg in zip(inputs, entry.args) if arg.is_float]
+    for k, (g, t) in enumerate(zip(grads, floats)):
+        np.testing.assert_allclose(g.data, t.grad.numpy(), rtol=1e-7, atol=1e-12,
+                                   err_msg=f"{entry.call}: gradient of input {k}")
+
+
+# ---- broadcasting, drawn by hypothesis -------------------------------------------------------------
+
+BROADCAST = pytest.mark.parametrize("entry", [e for e in TABLE if e.broadcast], ids=repr)
+SHAPES = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3)
+FEW = settings(max_examples=8, deadline=None, derandomize=True)
+
+
+@BROADCAST
+@FEW
+@given(shapes=SHAPES, seed=st.integers(0, 2 ** 16))
+def test_broadcast_gradient_matches_finite_differences(entry, shapes, seed):
+    arrays = _arrays(entry, shapes=shapes.input_shapes, seed=seed)
+    assert _gradcheck(entry, arrays)
+    _, _, grads = _numtorch_run(entry, arrays)
+    assert [g.shape for g in grads] == [a.shape for a in arrays], "each gradient must have its input's shape"
+
+
+@BROADCAST
+@FEW
+@given(shapes=SHAPES, seed=st.integers(0, 2 ** 16))
+def test_broadcast_matches_pytorch(entry, shapes, seed):
+    torch = pytest.importorskip("torch")
+    arrays = _arrays(entry, shapes=shapes.input_shapes, seed=seed)
+    out, upstream, grads = _numtorch_run(entry, arrays)
+    inputs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    expected = entry.twin(torch, *inputs)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-7, atol=1e-12)
+    for g, t in zip(grads, inputs):
+        np.testing.assert_allclose(g.data, t.grad.numpy(), rtol=1e-7, atol=1e-12)
+
+
+# ---- numerical stability -----------------------------------------------------------------------------
+
+def test_cross_entropy_is_stable_for_large_logits():
+    logits = nt.Tensor(np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 1000.0]]), autograd=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way
+        loss = logits.cross_entropy(np.array([2, 1]))
+        loss.backward()
+    assert loss.item() == pytest.approx((2000.0 + np.log(2.0)) / 2)
+    np.testing.assert_allclose(logits.grad.data, [[0.5, 0, -0.5], [0, -0.25, 0.25]], atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["softmax", "log_softmax", "sigmoid", "tanh"])
+def test_activations_are_stable_for_large_inputs(method):
+    x = nt.Tensor(np.array([[1000.0, 0.0, -1000.0]]), autograd=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = getattr(x, method)()
+        out.backward(np.ones(out.shape))
+    assert np.isfinite(out.data).all() and np.isfinite(x.grad.data).all()
+
+
+def test_softmax_rows_sum_to_one():
+    x = nt.Tensor(np.random.default_rng(0).standard_normal((4, 6)) * 30)
+    np.testing.assert_allclose(x.softmax().data.sum(axis=-1), 1.0)
+    np.testing.assert_allclose(x.log_softmax().exp().data, x.softmax().data)

@@ -1,0 +1,183 @@
+"""Tensor: the seed's form and PyTorch's, attributes, printing, dtypes, and numbers/arrays on either side of operators."""
+
+import numpy as np
+import pytest
+
+import numtorch as nt
+
+
+# ---- making tensors ---------------------------------------------------------------------------------
+
+def test_seed_form_keyword_forms_and_factory_mean_the_same():
+    data = np.array([[1.0, 2.0], [3.0, 4.0]])
+    made = [
+        nt.Tensor(data, {"autograd": True}),
+        nt.Tensor(data, autograd=True),
+        nt.Tensor(data, requires_grad=True),
+        nt.tensor(data, requires_grad=True),
+    ]
+    for t in made:
+        assert isinstance(t.data, np.ndarray)
+        np.testing.assert_array_equal(t.data, data)
+        assert t.autograd is True and t.requires_grad is True
+        assert t.grad is None and t.is_leaf and t.grad_fn is None
+        assert t.shape == (2, 2) and t.dtype == np.float64 and t.ndim == 2 and t.size == 4 and len(t) == 2
+    for t in (nt.Tensor(data), nt.Tensor(data, {"autograd": False}), nt.tensor(data)):
+        assert t.autograd is False and t.requires_grad is False
+
+
+def test_names_in_either_form():
+    assert nt.Tensor([1.0], {"autograd": True, "name": "w"}).name == "w"
+    assert nt.Tensor([1.0], autograd=True, name="w").name == "w"
+    assert nt.tensor([1.0], name="b").name == "b"
+    assert nt.Tensor([1.0]).name is None
+
+
+def test_requires_grad_and_autograd_are_one_flag():
+    t = nt.Tensor([1.0, 2.0])
+    t.requires_grad = True
+    assert t.autograd is True
+    t.autograd = False
+    assert t.requires_grad is False
+
+
+def test_data_is_copied_from_the_source():
+    source = np.array([1.0, 2.0])
+    t = nt.Tensor(source, autograd=True)
+    source[0] = 99
+    assert t.data[0] == 1.0
+    u = nt.Tensor(t)
+    u.data[1] = 99
+    assert t.data[1] == 2.0
+
+
+@pytest.mark.parametrize("data", [[1, 2, 3], np.array([1, 2, 3], dtype=np.int32), np.array([True, False]), 7])
+def test_integer_and_bool_data_asking_for_autograd_becomes_float64(data):
+    assert nt.Tensor(data, {"autograd": True}).dtype == np.float64
+    assert nt.tensor(data, requires_grad=True).dtype == np.float64
+    assert nt.Tensor(data).dtype.kind in "iub", "without autograd the data keeps its dtype"
+
+
+def test_float32_stays_float32():
+    data = np.ones((2, 3), dtype=np.float32)
+    x = nt.Tensor(data, autograd=True)
+    assert x.dtype == np.float32
+    y = (2 * x + 1) / 3 - x ** 2
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_nested_lists_and_scalars():
+    assert nt.Tensor([[1.0, 2.0], [3.0, 4.0]]).shape == (2, 2)
+    assert nt.Tensor(3.5, autograd=True).shape == ()
+    assert nt.Tensor(3.5).item() == 3.5
+
+
+# ---- printing ------------------------------------------------------------------------------------------
+
+def test_repr_and_str():
+    x = nt.Tensor(np.array([1.0, 2.5]), autograd=True, name="w")
+    assert repr(x) == "Tensor([1. , 2.5], autograd=True, name='w')"
+    assert repr(nt.Tensor([1, 2])) == "Tensor([1, 2])"
+    assert str(x) == str(x.data) == "[1.  2.5]"
+    matrix = repr(nt.Tensor(np.eye(2)))
+    assert matrix.startswith("Tensor([[1., 0.],") and "\n        [0., 1.]])" in matrix
+
+
+def test_format_of_a_loss_as_the_seed_prints_it():
+    x = nt.Tensor(np.array([[0.5], [1.0]]), autograd=True)
+    loss = (x * x).mean()
+    assert f"{loss}" == str(loss.data) and float(f"{loss}") == pytest.approx(0.625)
+    assert f"Epoch 0: {loss}" == "Epoch 0: 0.625"
+    assert f"{loss:.3f}" == "0.625" and f"{loss:8.2f}" == "    0.62"
+    assert f"{x:.1f}" == "[[0.5]\n [1.0]]"
+
+
+def test_conversions():
+    x = nt.Tensor(np.array([[1.0, 5.0], [7.0, 2.0]]), autograd=True)
+    assert float(x.sum()) == 15.0 and x.sum().item() == 15.0
+    assert x.tolist() == [[1.0, 5.0], [7.0, 2.0]]
+    assert x.numpy() is x.data
+    np.testing.assert_array_equal(np.asarray(x), x.data)
+    np.testing.assert_array_equal(x.argmax(dim=1).data, [1, 0])
+    assert bool(nt.Tensor([1.0]))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(x)
+    d = x.detach()
+    assert not d.autograd and d.grad_fn is None and d.data is x.data
+
+
+# ---- Python numbers and arrays on either side of every operator -----------------------------------
+
+A = np.array([0.5, 2.0, 3.0])
+M = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+# expression, its value and its derivative (elementwise, for an upstream of ones) at x
+MIXED = {
+    "2 * x": (lambda x: 2 * x, lambda x: 2 * x, lambda x: 2 + 0 * x),
+    "x * 2": (lambda x: x * 2, lambda x: 2 * x, lambda x: 2 + 0 * x),
+    "1 + x": (lambda x: 1 + x, lambda x: 1 + x, lambda x: 1 + 0 * x),
+    "x + 1": (lambda x: x + 1, lambda x: x + 1, lambda x: 1 + 0 * x),
+    "1 - x": (lambda x: 1 - x, lambda x: 1 - x, lambda x: -1 + 0 * x),
+    "x - 1": (lambda x: x - 1, lambda x: x - 1, lambda x: 1 + 0 * x),
+    "x / 3": (lambda x: x / 3, lambda x: x / 3, lambda x: 1 / 3 + 0 * x),
+    "3 / x": (lambda x: 3 / x, lambda x: 3 / x, lambda x: -3 / x ** 2),
+    "x ** 2": (lambda x: x ** 2, lambda x: x ** 2, lambda x: 2 * x),
+    "2 ** x": (lambda x: 2 ** x, lambda x: 2 ** x, lambda x: 2 ** x * np.log(2)),
+    "2.5 * x (a NumPy scalar)": (lambda x: np.float64(2.5) * x, lambda x: 2.5 * x, lambda x: 2.5 + 0 * x),
+    "-x": (lambda x: -x, lambda x: -x, lambda x: -1 + 0 * x),
+    "ndarray + x": (lambda x: A + x, lambda x: A + x, lambda x: 1 + 0 * x),
+    "x + ndarray": (lambda x: x + A, lambda x: A + x, lambda x: 1 + 0 * x),
+    "ndarray - x": (lambda x: A - x, lambda x: A - x, lambda x: -1 + 0 * x),
+    "ndarray * x": (lambda x: A * x, lambda x: A * x, lambda x: A + 0 * x),
+    "ndarray / x": (lambda x: A / x, lambda x: A / x, lambda x: -A / x ** 2),
+    "x / ndarray": (lambda x: x / A, lambda x: x / A, lambda x: 1 / A + 0 * x),
+    "ndarray ** x": (lambda x: A ** x, lambda x: A ** x, lambda x: A ** x * np.log(A)),
+    "x ** ndarray": (lambda x: x ** A, lambda x: x ** A, lambda x: A * x ** (A - 1)),
+    "ndarray @ x": (lambda x: M @ x, lambda x: M @ x, lambda x: M.sum(axis=0) + 0 * x),
+    "x @ ndarray": (lambda x: x @ M.T, lambda x: x @ M.T, lambda x: M.sum(axis=0) + 0 * x),
+    "x @ list (a list is an array)": (lambda x: x.mm(M.T.tolist()), lambda x: x @ M.T, lambda x: M.sum(axis=0) + 0 * x),
+}
+
+
+@pytest.mark.parametrize("name", list(MIXED))
+def test_numbers_and_arrays_on_either_side(name):
+    expression, value, derivative = MIXED[name]
+    xv = np.array([0.5, 1.5, 2.0])
+    x = nt.Tensor(xv, autograd=True)
+    y = expression(x)
+    assert isinstance(y, nt.Tensor) and y.autograd, f"{name} must give a tracking Tensor"
+    np.testing.assert_allclose(y.data, value(xv))
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, derivative(xv))
+
+
+def test_result_tracks_when_any_input_does():
+    tracking, plain = nt.Tensor([1.0, 2.0], autograd=True), nt.Tensor([3.0, 4.0])
+    assert (tracking * plain).autograd and (plain * tracking).autograd and (plain - tracking).autograd
+    assert not (plain * plain).autograd and not (plain + 1).autograd
+    assert (plain + 1).grad_fn is None
+
+
+def test_tensor_indices_and_keys():
+    x = nt.Tensor(np.arange(12.0).reshape(4, 3), autograd=True)
+    rows = nt.Tensor(np.array([3, 0, 3]))
+    picked = x.index_select(rows)
+    np.testing.assert_array_equal(picked.data, x.data[[3, 0, 3]])
+    picked.sum().backward()
+    np.testing.assert_array_equal(x.grad.data[:, 0], [1, 0, 0, 2])
+    x.grad = None
+    x[rows].sum().backward()
+    np.testing.assert_array_equal(x.grad.data[:, 0], [1, 0, 0, 2])
+
+
+def test_shape_methods():
+    x = nt.Tensor(np.arange(6.0).reshape(2, 3), autograd=True)
+    assert x.T.shape == (3, 2) and x.transpose().shape == (3, 2) and x.transpose(0, 1).shape == (3, 2)
+    assert x.reshape(3, 2).shape == (3, 2) and x.reshape((6,)).shape == (6,) and x.view(-1, 1).shape == (6, 1)
+    assert x.expand(0, 4).shape == (4, 2, 3) and x.expand(2, 5).shape == (2, 3, 5)
+    assert x.sum(0).shape == (3,) and x.mean(1, keepdim=True).shape == (2, 1)
+    y = nt.Tensor(np.zeros((2, 3, 4)))
+    assert y.transpose(0, 2).shape == (4, 3, 2) and y.transpose(1, 2, 0).shape == (3, 4, 2)
+    assert y.transpose((2, 0, 1)).shape == (4, 2, 3)
