@@ -1,0 +1,175 @@
+"""Release a lab: the student's copy (no solutions, no hidden tests) and the autograder's copy.
+
+    OUT/student/      <slug>.ipynb without solutions or instructor cells, locked cells read-only with
+                      checksums, outputs cleared; tests/public; the lab's data files
+    OUT/autograder/   the whole lab folder: everything `numtorch-labs grade` needs
+    OUT/autograder.zip  (with --gradescope) the autograder folder, the numtorch and labs packages,
+                      setup.sh and run_autograder, ready to upload to Gradescope
+"""
+import copy
+import shutil
+import zipfile
+from importlib.util import find_spec
+from pathlib import Path
+
+import nbformat
+
+from labs.grading.lab import BEGIN_SOLUTION, END_SOLUTION, LOCKED_ROLES, cell_role, checksum, load_lab
+
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = "YOUR ANSWER HERE"
+SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache")
+REQUIREMENTS = ["numpy>=1.22", "ipython>=8", "ipykernel>=6", "nbclient>=0.8", "nbformat>=5.7", "pytest>=7",
+                "tomli>=1.1; python_version < '3.11'"]
+
+
+def strip_solutions(source, cell_type="code"):
+    """Replace each `### BEGIN SOLUTION` ... `### END SOLUTION` block by the stub, keeping its indentation."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        marker = line.strip()
+        if marker == BEGIN_SOLUTION:
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [indent + stub for stub in STUB] if cell_type == "code" else [indent + MARKDOWN_STUB]
+        elif marker == END_SOLUTION:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def student_cell(cell):
+    """The released form of one source cell, or None for instructor cells."""
+    cell_id, role = cell_role(cell)
+    if role == "instructor":
+        return None
+    cell = copy.deepcopy(cell)
+    if role == "answer":
+        cell.source = strip_solutions(cell.source, cell.cell_type)
+    if role in LOCKED_ROLES:
+        cell.metadata.update(editable=False, deletable=False)
+        cell.metadata.numtorch["checksum"] = checksum(cell.source)
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
+
+
+def student_notebook(lab):
+    """The notebook a student receives."""
+    notebook = copy.deepcopy(lab.notebook)
+    notebook.cells = [c for c in map(student_cell, lab.notebook.cells) if c is not None]
+    return notebook
+
+
+def data_files(lab):
+    """The lab's files a student gets besides the notebook: all but the source notebook and the tests."""
+    instructor_only = {lab.notebook_path.name, "tests"}
+    return [p for p in sorted(lab.folder.iterdir()) if p.name not in instructor_only and not SKIPPED(None, [p.name])]
+
+
+def copy_into(paths, dest):
+    """Copy files and folders into `dest`, leaving caches behind."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        if path.is_dir():
+            shutil.copytree(path, dest / path.name, ignore=SKIPPED, dirs_exist_ok=True)
+        else:
+            shutil.copy2(path, dest / path.name)
+
+
+def release_student(lab, dest, keep_notebook=False):
+    """Write the student's copy of `lab` into `dest`; return the notebook's path.
+
+    With `keep_notebook`, an existing notebook in `dest` (a student's work) is left untouched.
+    """
+    dest = Path(dest)
+    copy_into(data_files(lab), dest)
+    public = lab.folder / "tests" / "public"
+    if public.is_dir():
+        shutil.copytree(public, dest / "tests" / "public", ignore=SKIPPED, dirs_exist_ok=True)
+    path = dest / lab.notebook_path.name
+    if not (keep_notebook and path.exists()):
+        nbformat.write(student_notebook(lab), path)
+    return path
+
+
+def release(lab, out, gradescope=False):
+    """Release `lab` into OUT/student and OUT/autograder (and OUT/autograder.zip with `gradescope`)."""
+    out = Path(out)
+    for old in (out / "student", out / "autograder"):
+        shutil.rmtree(old, ignore_errors=True)
+    release_student(lab, out / "student")
+    shutil.copytree(lab.folder, out / "autograder", ignore=SKIPPED)
+    if gradescope:
+        gradescope_zip(out / "autograder", out / "autograder.zip")
+    return out
+
+
+def release_all(labs_root, out):
+    """Release the student copy of every lab `labs_root/[0-9]*` into OUT/<lab folder name>/.
+
+    A notebook already there is kept: running `make lab` again never overwrites a student's work.
+    Returns [(notebook path, kept?)].
+    """
+    released = []
+    for folder in sorted(Path(labs_root).glob("[0-9]*")):
+        if folder.is_dir():
+            lab = load_lab(folder)
+            kept = (Path(out) / folder.name / lab.notebook_path.name).exists()
+            released.append((release_student(lab, Path(out) / folder.name, keep_notebook=True), kept))
+    return released
+
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once while building the autograder image.
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 -m pip install --quiet -r requirements.txt
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission; it must leave $ROOT/results/results.json.
+# AUTOGRADER_ROOT lets you try it on your machine: unzip into ROOT/source, put a notebook in ROOT/submission.
+set -uo pipefail
+ROOT=${AUTOGRADER_ROOT:-/autograder}
+export PYTHONPATH="$ROOT/source/python${PYTHONPATH:+:$PYTHONPATH}"
+mkdir -p "$ROOT/results"
+sub=$(ls "$ROOT"/submission/*.ipynb 2>/dev/null | head -n 1)
+if [ -z "$sub" ]; then
+    echo '{"score": 0, "output": "No .ipynb file in your submission: upload the lab notebook (.ipynb).", "tests": []}' \\
+        > "$ROOT/results/results.json"
+    exit 0
+fi
+python3 -m labs grade "$ROOT/source/autograder" "$sub" --out "$ROOT/results/graded"
+cp "$ROOT"/results/graded/*/results.json "$ROOT/results/results.json"
+"""
+
+
+def gradescope_zip(autograder, zip_path):
+    """Zip the autograder folder with the packages the grader runs and Gradescope's two scripts."""
+    packages = [Path(find_spec(name).origin).parent for name in ("labs", "numtorch")]
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add_script(archive, "setup.sh", SETUP_SH)
+        _add_script(archive, "run_autograder", RUN_AUTOGRADER)
+        archive.writestr("requirements.txt", "\n".join(REQUIREMENTS) + "\n")
+        for path in sorted(Path(autograder).rglob("*")):
+            if path.is_file():
+                archive.write(path, Path("autograder") / path.relative_to(autograder))
+        for package in packages:
+            for path in sorted(package.rglob("*.py")):
+                if _is_grader_code(path, package):
+                    archive.write(path, Path("python") / package.name / path.relative_to(package))
+    return zip_path
+
+
+def _is_grader_code(path, package):
+    """The package's modules, without caches; of `labs` only the tool (not the lab folders)."""
+    parts = path.relative_to(package).parts
+    return "__pycache__" not in parts and (package.name != "labs" or len(parts) == 1 or parts[0] == "grading")
+
+
+def _add_script(archive, name, text):
+    info = zipfile.ZipInfo(name)
+    info.external_attr = 0o100755 << 16
+    archive.writestr(info, text)
