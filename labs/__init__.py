@@ -1,0 +1,8 @@
+"""NumTorch labs: the lab notebooks and the tool that validates, releases, checks and grades them.
+
+In a lab notebook, ``labs.check("ex1")`` runs the public tests of exercise ex1 and shows a ✅/❌ row per
+test (hidden tests run at grading). Instructors: ``numtorch-labs --help`` and docs/grading.md.
+"""
+from labs.check import check
+
+__all__ = ["check"]

@@ -1,0 +1,4 @@
+"""`python -m labs ...` is `numtorch-labs ...`."""
+from labs.cli import main
+
+main()
