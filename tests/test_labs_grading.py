@@ -1,0 +1,306 @@
+"""The grader against a real kernel (nbclient): honest, broken and hostile submissions of the example lab.
+
+One session fixture grades every submission below in a single `numtorch-labs grade -j 2` run; each test then
+reads its own results.json. Every submission is built from the example lab's source (solved) or released
+(blank) notebook, changed in one way. Example lab points: ex1 = 3 (2 public + 1 hidden), ex2 = 3, ex3 = 2.
+"""
+import copy
+import csv
+import json
+import textwrap
+
+import nbformat
+import pytest
+
+from labs.cli import main
+from labs.grading.lab import cell_role, load_lab
+from labs.grading.release import release, student_notebook
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 5  # seconds per cell and per test in the batch; the endless loops below cost this much
+FULL = {"ex1": 3, "ex2": 3, "ex3": 2}
+SOLVED = {
+    "ex1": "def relu(x):\n    return np.maximum(x, 0)",
+    "ex2": "def mse(pred, target):\n    return np.mean((pred - target) ** 2)",
+    "ex3": "def sgd_step(w, grad, lr):\n    return w - lr * grad",
+}
+
+
+def cell(notebook, cell_id):
+    return next(c for c in notebook.cells if cell_role(c)[0] == cell_id)
+
+
+def answered(notebook, **answers):
+    """A copy of `notebook` with answer cells replaced: answered(nb, ex1="def relu...")."""
+    notebook = copy.deepcopy(notebook)
+    for exercise, source in answers.items():
+        cell(notebook, f"{exercise}-answer").source = textwrap.dedent(source)
+    return notebook
+
+
+def solved(blank, **answers):
+    """The release with every exercise solved, except those given."""
+    return answered(blank, **dict(SOLVED, **answers))
+
+
+def then(exercise, code):
+    """The solution of `exercise` followed by `code`."""
+    return SOLVED[exercise] + "\n" + textwrap.dedent(code)
+
+
+def shuffled_locked(blank):
+    """Solved, then every locked cell edited, moved, duplicated or deleted."""
+    notebook = solved(blank)
+    setup = cell(notebook, "setup")
+    setup.source = "relu = mse = sgd_step = lambda *args: 'cheat'"
+    check = cell(notebook, "ex1-check")
+    check.source = "print('✅ all tests passed')"
+    notebook.cells.remove(cell(notebook, "ex2-check"))
+    duplicate = copy.deepcopy(setup)
+    duplicate.id = "copy-of-setup"
+    notebook.cells = notebook.cells[::-1] + [duplicate]
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("import numpy as np"))  # the student's own cell
+    return notebook
+
+
+def fake_outputs(blank):
+    """The blank release whose saved outputs claim every check passed."""
+    notebook = copy.deepcopy(blank)
+    for c in notebook.cells:
+        if cell_role(c)[1] == "check":
+            c.outputs = [nbformat.v4.new_output("stream", name="stdout", text="✅ 3 of 3 passed\n")]
+    return notebook
+
+
+def submissions(source, blank, autograder):
+    """{name: notebook or raw bytes}: every case the grader must survive."""
+    hidden_test = autograder / "tests" / "hidden" / "test_example.py"
+    return {
+        "solved": source,
+        "blank": blank,
+        "endless_loop": solved(blank, ex2=then("ex2", "while True:\n    pass")),
+        "unstoppable_loop": solved(blank, ex2=then("ex2", """
+            import signal
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            while True:
+                try:
+                    pass
+                except BaseException:
+                    pass""")),
+        "os_exit": solved(blank, ex1=then("ex1", "import os\nos._exit(1)")),
+        "segfault": solved(blank, ex3=then("ex3", "import ctypes\nctypes.string_at(0)")),
+        "sys_exit": solved(blank, ex1=then("ex1", "import sys\nsys.exit('bye')")),
+        "input": solved(blank, ex2="name = input('your name? ')\n" + SOLVED["ex2"]),
+        "syntax_error": solved(blank, ex3="def sgd_step(w, grad, lr)\n    return w - lr * grad"),
+        "locked_cells_shuffled": shuffled_locked(blank),
+        "answer_deleted": without(solved(blank), "ex3-answer"),
+        "scratch_cells": with_scratch(solved(blank, ex1="def relu(x):\n    return my_helper(x)")),
+        "patched_helpers": solved(blank, ex1="relu = lambda x: x", ex2="""
+            def mse(pred, target):
+                return 0.0
+
+            import labs, numpy, numpy.testing, builtins
+            labs.check = lambda *args: print("✅ all tests passed")
+            numpy.allclose = numpy.isclose = lambda *args, **kwargs: True
+            numpy.testing.assert_allclose = lambda *args, **kwargs: None
+            builtins.round = lambda *args: 0
+            def check(*args):
+                return True
+            """),
+        "hidden_traceback": solved(blank, ex1="""
+            get_ipython().showtraceback = lambda *args, **kwargs: None
+            raise ValueError("nobody will see this")"""),
+        "rewrites_tests": solved(blank, ex1="relu = None", ex3=then("ex3", f"""
+            import pathlib
+            pathlib.Path({str(hidden_test)!r}).write_text("def test_nothing(ns):\\n    pass\\n")
+            for path in pathlib.Path('.').rglob('test_*.py'):
+                path.write_text('')""")),
+        "loops_in_test": solved(blank, ex2="def mse(pred, target):\n    while True:\n        pass"),
+        "crashes_in_test": solved(blank, ex3="def sgd_step(w, grad, lr):\n    import os\n    os._exit(3)"),
+        "huge_output": solved(blank, ex1=then("ex1", "print('spam ' * 4_000_000)\nfor i in range(20000):\n    print(i)")),
+        "fake_outputs": fake_outputs(blank),
+        "not_json": b"this is my essay, not a notebook",
+        "not_a_notebook": b'{"answer": 42}',
+        "binary": bytes(range(256)) * 4,
+    }
+
+
+def without(notebook, *ids):
+    notebook = copy.deepcopy(notebook)
+    notebook.cells = [c for c in notebook.cells if cell_role(c)[0] not in ids]
+    return notebook
+
+
+def with_scratch(notebook):
+    """A student's own cell before the answer that uses it."""
+    notebook = copy.deepcopy(notebook)
+    helper = nbformat.v4.new_code_cell("def my_helper(x):\n    return np.where(x > 0, x, 0.0)")
+    notebook.cells.insert(notebook.cells.index(cell(notebook, "ex1-answer")), helper)
+    return notebook
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory):
+    """The example lab released once: (out folder, lab)."""
+    out = tmp_path_factory.mktemp("released")
+    lab = load_lab("labs/_example")
+    release(lab, out, gradescope=True)
+    return out, lab
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, released):
+    """Grade every submission in one run; return (results folder, {name: results.json})."""
+    out, lab = released
+    autograder = tmp_path_factory.mktemp("batch") / "autograder"
+    release(lab, autograder.parent)  # a copy of its own: a hostile submission here rewrites its tests
+    folder = tmp_path_factory.mktemp("submissions")
+    paths = []
+    for name, content in submissions(lab.notebook, student_notebook(lab), autograder).items():
+        path = folder / f"{name}.ipynb"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            nbformat.write(content, path)
+        paths.append(str(path))
+    results = tmp_path_factory.mktemp("results")
+    with pytest.raises(SystemExit) as exit:
+        main(["grade", str(autograder), *paths, "--out", str(results), "-j", "2", "--timeout", str(TIMEOUT)])
+    assert exit.value.code == 0
+    return results, {p.parent.name: json.loads(p.read_text()) for p in results.glob("*/results.json")}
+
+
+def exercise_scores(result):
+    scores = dict.fromkeys(FULL, 0)
+    for test in result["tests"]:
+        scores[test["tags"][0]] += test["score"]
+    return scores
+
+
+def expect(result, **scores):
+    """The submission scored full marks except on the exercises given."""
+    assert exercise_scores(result) == dict(FULL, **scores), result["output"]
+    assert result["score"] == sum(dict(FULL, **scores).values())
+
+
+def messages(result, exercise):
+    return " ".join(t["output"] for t in result["tests"] if t["tags"] == [exercise])
+
+
+def test_every_submission_gets_results_in_gradescope_format(graded, released):
+    results, by_name = graded
+    _, lab = released
+    assert set(by_name) == set(submissions(lab.notebook, student_notebook(lab), results))
+    for result in by_name.values():
+        assert {"score", "execution_time", "output", "tests"} <= set(result)
+        for test in result["tests"]:
+            assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
+            assert test["status"] in ("passed", "failed")
+            assert test["visibility"] == ("after_published" if "(hidden)" in test["name"] else "visible")
+        assert sum(t["max_score"] for t in result["tests"]) == 8
+
+
+def test_solved_and_blank(graded):
+    _, by_name = graded
+    expect(by_name["solved"])
+    expect(by_name["blank"], ex1=0, ex2=0, ex3=0)
+    assert "NotImplementedError" in messages(by_name["blank"], "ex1")
+    assert by_name["solved"]["output"].startswith("Example lab: ReLU, MSE and one SGD step: 8 / 8 points.")
+
+
+def test_an_endless_loop_costs_only_its_exercise(graded):
+    _, by_name = graded
+    for name in ("endless_loop", "unstoppable_loop"):
+        expect(by_name[name], ex2=0)
+        assert f"did not finish within {TIMEOUT} s" in messages(by_name[name], "ex2")
+
+
+def test_a_crashed_kernel_is_restarted(graded):
+    _, by_name = graded
+    expect(by_name["os_exit"], ex1=0)
+    expect(by_name["segfault"], ex3=0)
+    assert "crashed the Python kernel" in messages(by_name["os_exit"], "ex1")
+
+
+def test_sys_exit_input_and_syntax_errors_are_cell_errors(graded):
+    _, by_name = graded
+    expect(by_name["sys_exit"])  # the cell raised after defining relu: the tests decide
+    assert "raised SystemExit: bye" in by_name["sys_exit"]["output"]
+    expect(by_name["input"], ex2=0)
+    assert "StdinNotImplementedError" in by_name["input"]["output"]
+    expect(by_name["syntax_error"], ex3=0)
+    assert "raised SyntaxError" in by_name["syntax_error"]["output"]
+
+
+def test_locked_cells_are_restored_from_the_lab(graded):
+    _, by_name = graded
+    result = by_name["locked_cells_shuffled"]
+    expect(result)
+    for note in ("Locked cell 'setup' was edited", "Locked cell 'setup' appears 2 times",
+                 "Locked cell 'ex1-check' was edited", "Locked cell 'ex2-check' was deleted", "were moved"):
+        assert note in result["output"]
+
+
+def test_a_deleted_answer_is_unanswered_and_scratch_cells_run(graded):
+    _, by_name = graded
+    expect(by_name["answer_deleted"], ex3=0)
+    assert "Answer cell 'ex3-answer' is missing" in by_name["answer_deleted"]["output"]
+    expect(by_name["scratch_cells"])
+
+
+def test_patched_helpers_and_hidden_tracebacks_do_not_fool_the_grader(graded):
+    _, by_name = graded
+    result = by_name["patched_helpers"]
+    expect(result, ex1=2, ex2=1)  # relu = identity keeps positives and shapes; mse = 0 is right for equal arrays
+    assert "numpy.allclose" in result["output"] and "builtins.round" in result["output"]
+    assert "negative values become 0" in messages(result, "ex1")
+    hidden = by_name["hidden_traceback"]
+    expect(hidden, ex1=0)
+    assert "raised ValueError: nobody will see this" in hidden["output"]
+
+
+def test_tests_come_from_the_autograder_read_before_grading(graded):
+    _, by_name = graded
+    expect(by_name["rewrites_tests"], ex1=0)  # its rewrite of the autograder's tests changed nothing
+    expect(by_name["solved"])
+
+
+def test_a_test_that_loops_or_crashes_fails_alone(graded):
+    _, by_name = graded
+    expect(by_name["loops_in_test"], ex2=0)
+    assert f"this test did not finish within {TIMEOUT} s" in messages(by_name["loops_in_test"], "ex2")
+    expect(by_name["crashes_in_test"], ex3=0)
+    assert "this test crashed the Python kernel" in messages(by_name["crashes_in_test"], "ex3")
+
+
+def test_huge_output_is_capped(graded):
+    results, by_name = graded
+    expect(by_name["huge_output"])
+    assert (results / "huge_output" / "graded.ipynb").stat().st_size < 300_000
+
+
+def test_saved_outputs_are_ignored(graded):
+    _, by_name = graded
+    expect(by_name["fake_outputs"], ex1=0, ex2=0, ex3=0)
+
+
+def test_files_that_are_not_notebooks(graded):
+    _, by_name = graded
+    for name, reason in [("not_json", "not a Jupyter notebook"), ("not_a_notebook", "not a Jupyter notebook"),
+                         ("binary", "not a text file")]:
+        result = by_name[name]
+        assert result["score"] == 0 and reason in result["output"], result["output"]
+        assert all(t["output"].startswith("not graded") for t in result["tests"])
+
+
+def test_feedback_and_grades_csv(graded):
+    results, by_name = graded
+    feedback = (results / "endless_loop" / "feedback.md").read_text()
+    assert "**Score: 5 / 8**" in feedback and "## Mean squared error — 0 / 3" in feedback
+    assert "test_mse_value (hidden)" in feedback
+    assert "np.isclose(got, 2.5)" not in feedback and "def test_" not in feedback  # no test source
+    with open(results / "grades.csv", newline="") as table:
+        rows = {row["submission"]: row for row in csv.DictReader(table)}
+    assert set(rows) == set(by_name)
+    assert (rows["endless_loop"]["ex1"], rows["endless_loop"]["ex2"], rows["endless_loop"]["total"]) == ("3", "0", "5")
