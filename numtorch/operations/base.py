@@ -122,5 +122,8 @@ def _friendly_error(ctx, arrays, error):
     message = f"{ctx.op_name}: {error} (input shapes: {shapes})"
     if "broadcast" in str(error):
         message += "; shapes must be equal, or 1, in each dimension counted from the right"
-    kind = {IndexError: NumTorchIndexError, TypeError: NumTorchTypeError}.get(type(error), ShapeError)
+    if isinstance(error, TypeError):  # NumPy raises subclasses too (UFuncTypeError, AxisError)
+        kind = NumTorchTypeError
+    else:
+        kind = ShapeError if isinstance(error, ValueError) else NumTorchIndexError
     return kind(message)
