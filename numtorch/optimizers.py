@@ -1,6 +1,8 @@
 """Optimizers: update parameters from their gradients. ``step()`` zeroes the gradients afterwards (the seed's
 convention); ``step(zero=False)`` keeps them."""
 
+import warnings
+
 import numpy as np
 
 from numtorch.errors import NumTorchTypeError
@@ -62,7 +64,11 @@ def _check_params(params, owner):
             shape = f" of shape {np.shape(p)}" if hasattr(p, "shape") else ""
             raise NumTorchTypeError(f"{owner}: params[{i}] is a {type(p).__name__}{shape}, not a Tensor; "
                                     f"pass model.get_params(), or wrap an array as nt.Tensor(array, autograd=True)")
-    return params
+    unique = list({id(p): p for p in params}.values())
+    if len(unique) < len(params):
+        warnings.warn(f"{owner}: {len(params) - len(unique)} parameter(s) listed twice (model.get_params() plus a "
+                      f"sub-layer's?); each is updated once per step", UserWarning, stacklevel=4)
+    return unique
 
 
 class SGDOptimizer(Optimizer):
