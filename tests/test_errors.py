@@ -106,6 +106,7 @@ def test_making_tensors_from_the_wrong_things():
     raises(NumTorchTypeError, TypeError, lambda: nt.Tensor([1.0], {"autograd": True, "grad": 1}), "Tensor", "'grad'",
            "'autograd', 'name'")
     raises(NumTorchTypeError, TypeError, lambda: tracking(2) + {"a": 1}, "add", "dict", "NumPy array")
+    raises(NumTorchTypeError, TypeError, lambda: tracking(2) + "a", "add", "(2,)")  # NumPy's UFuncTypeError
     raises(NumTorchTypeError, TypeError, lambda: nt.layers.RNNCell(2, 3, 4, activation="swish"), "RNNCell", "'swish'",
            "'tanh'")
 

@@ -254,3 +254,12 @@ def test_lstm_cell_learns_a_sequence_that_needs_memory():
     cell = LSTMCell(8, 16, 3)
     loss, accuracy = _train_next_token(cell, lambda: cell.init_hidden(batch_size=4), epochs=150)
     assert accuracy == 1.0 and loss < 0.1
+
+
+def test_linear_layer_with_integer_weights_and_inputs_set_by_hand():
+    layer = LinearLayer(2, 1)
+    layer.weight.data = np.array([[1], [2]])  # a student checking the forward pass by hand
+    out = layer(nt.Tensor([[1, 2], [3, 4]]))
+    np.testing.assert_array_equal(out.data, [[5.0], [11.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.data, [[4], [6]])

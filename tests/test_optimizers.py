@@ -162,3 +162,15 @@ def test_params_may_be_a_list_a_generator_a_layer_or_one_tensor():
         assert SGDOptimizer(params).params == model.get_params()
     w = nt.Tensor([1.0], autograd=True)
     assert SGDOptimizer(w).params == [w]
+
+
+def test_a_parameter_listed_twice_is_updated_once():
+    model = SequentialLayer([LinearLayer(2, 1)])
+    with pytest.warns(UserWarning, match="listed twice"):
+        optimizer = SGDOptimizer(model.get_params() + model[0].get_params(), lr=0.1)
+    assert optimizer.params == model.get_params()
+    weight = model[0].weight
+    before = weight.data.copy()
+    (weight * 1).sum().backward()
+    optimizer.step()
+    np.testing.assert_allclose(weight.data, before - 0.1)
