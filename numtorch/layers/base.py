@@ -1,5 +1,7 @@
 """Layer: the base class of every model part (PyTorch's Module, the book's Layer)."""
 
+import reprlib
+
 import numpy as np
 
 from numtorch.tensor import Tensor
@@ -32,7 +34,7 @@ class Layer:
     def named_parameters(self, prefix=""):
         """(dotted name, parameter) for every tracking Tensor reachable from this layer, each once."""
         seen = set()
-        for name, p in _walk(self, prefix):
+        for name, p in _walk(self, prefix, set()):
             if id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
@@ -47,26 +49,34 @@ class Layer:
         for p in self.parameters():
             p.grad = None
 
+    @reprlib.recursive_repr()
     def __repr__(self):
         subs = [f"  ({name}): {value!r}".replace("\n", "\n  ")
                 for name, value in self.children() if isinstance(value, Layer)]
         return f"{type(self).__name__}(" + ("\n" + "\n".join(subs) + "\n" if subs else "") + ")"
 
 
-def _walk(value, name):
-    """Yield (name, parameter) found in value: a Tensor, a Layer, or a list/tuple/dict of them."""
+def _walk(value, name, visited):
+    """Yield (name, parameter) found in value: a Tensor, a Layer, or a list/tuple/dict of them.
+
+    visited: ids of the layers already walked, so a layer reachable twice (or a child that refers
+    back to its parent) is walked once.
+    """
     if isinstance(value, Tensor):
         if value.autograd:
             yield name, value
     elif isinstance(value, Layer):
+        if id(value) in visited:
+            return
+        visited.add(id(value))
         for child, sub in value.children():
-            yield from _walk(sub, f"{name}.{child}" if name else str(child))
+            yield from _walk(sub, f"{name}.{child}" if name else str(child), visited)
     elif isinstance(value, (list, tuple)):
         for i, sub in enumerate(value):
-            yield from _walk(sub, f"{name}.{i}" if name else str(i))
+            yield from _walk(sub, f"{name}.{i}" if name else str(i), visited)
     elif isinstance(value, dict):
         for key, sub in value.items():
-            yield from _walk(sub, f"{name}.{key}" if name else str(key))
+            yield from _walk(sub, f"{name}.{key}" if name else str(key), visited)
 
 
 def parameter(data, name=None):
