@@ -263,3 +263,19 @@ def test_linear_layer_with_integer_weights_and_inputs_set_by_hand():
     np.testing.assert_array_equal(out.data, [[5.0], [11.0]])
     out.sum().backward()
     np.testing.assert_array_equal(layer.weight.grad.data, [[4], [6]])
+
+
+def test_a_child_that_refers_back_to_its_parent_is_walked_once():
+    class Child(Layer):
+        def __init__(self, parent):
+            self.parent = parent
+            self.weight = nt.Tensor(np.ones(2), autograd=True)
+
+    class Parent(Layer):
+        def __init__(self):
+            self.child = Child(self)
+            self.also_child = self.child
+
+    model = Parent()
+    assert [name for name, _ in model.named_parameters()] == ["child.weight"]
+    assert "(parent): ..." in repr(model)
