@@ -1,0 +1,124 @@
+"""Lab 1 (tensors), hidden tests: other shapes, edge cases, gradients flowing through."""
+import numpy as np
+import pytest
+
+import numtorch as nt
+from numtorch.testing import gradcheck
+
+HINT_RUN = "Hint: run your answer cell (and every cell above it) before the check cell."
+
+
+def _get(ns, name):
+    assert name in ns, f"`{name}` is not defined. {HINT_RUN}"
+    return ns[name]
+
+
+def _call(fn, *args):
+    """fn(*args); a failed assertion with a hint when it raises."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise AssertionError(f"{fn.__name__} is not written yet. Hint: replace `raise NotImplementedError()` "
+                             f"with your code.") from None
+    except Exception as error:
+        shapes = ", ".join(str(getattr(a, "shape", a)) for a in args)
+        raise AssertionError(f"{fn.__name__}({shapes}) raised {type(error).__name__}: {error}. Hint: call it "
+                             f"on the same input in a scratch cell to see the whole error.") from None
+
+
+def _tensor(value, what):
+    assert isinstance(value, nt.Tensor), (
+        f"{what} should be an nt.Tensor, got {type(value).__name__}. Hint: wrap the data: nt.Tensor(data) "
+        f"or nt.tensor(data).")
+    return value
+
+
+@pytest.mark.exercise("make")
+@pytest.mark.points(1)
+def test_make_exact_shapes_and_leaves(ns):
+    weights = _tensor(_get(ns, "weights"), "weights")
+    bias = _tensor(_get(ns, "bias"), "bias")
+    inputs = _tensor(_get(ns, "inputs"), "inputs")
+    assert bias.shape == (3,), f"bias has shape {bias.shape}, not (3,). Hint: a flat list [0.1, 0.2, 0.3], not a list in a list."
+    assert weights.dtype == np.float64 and bias.dtype == np.float64, (
+        f"weights and bias are {weights.dtype} and {bias.dtype}. Hint: tensors that track gradients hold float64.")
+    assert weights.is_leaf and bias.is_leaf, (
+        "weights or bias was computed by an operation. Hint: make them directly with nt.Tensor / nt.tensor, "
+        "so they are leaves (the things we learn).")
+    assert weights.grad is None and bias.grad is None, "weights or bias already has a gradient. Hint: make fresh tensors; do not call backward in the answer cell."
+    assert inputs.shape == (4, 2) and not inputs.requires_grad, f"inputs: shape {inputs.shape}, tracking {inputs.requires_grad}. Hint: a (4, 2) constant."
+
+
+@pytest.mark.exercise("shapes")
+@pytest.mark.points(1)
+def test_shapes_other_sizes_and_gradients(ns):
+    flatten, to_column = _get(ns, "flatten"), _get(ns, "to_column")
+    rng = np.random.default_rng(11)
+    for shape in [(1, 5, 2), (3, 1, 1), (2, 3, 4, 5), (4, 7), (6, 2, 1, 3)]:
+        batch = nt.tensor(rng.normal(size=shape), requires_grad=True)
+        out = _tensor(_call(flatten, batch), "flatten(batch)")
+        rows = int(np.prod(shape[1:]))
+        assert out.shape == (shape[0], rows), (
+            f"flatten of a {shape} batch has shape {out.shape}, not {(shape[0], rows)}. Hint: the first size stays; "
+            f"every other axis is folded into one (reshape with -1 does it for any number of axes).")
+        assert np.array_equal(out.data, batch.data.reshape(shape[0], rows)), f"flatten of a {shape} batch reordered the numbers. Hint: reshape only."
+        upstream = rng.normal(size=out.shape)
+        (out * upstream).sum().backward()
+        assert batch.grad is not None and batch.grad.shape == shape, (
+            f"no gradient of shape {shape} reached the batch. Hint: build the result with tensor methods only.")
+    for n in [1, 7]:
+        v = nt.tensor(rng.normal(size=n), requires_grad=True)
+        out = _tensor(_call(to_column, v), "to_column(v)")
+        assert out.shape == (n, 1), f"to_column of a length-{n} vector has shape {out.shape}, not {(n, 1)}. Hint: use the vector's length (or -1), not a fixed number."
+
+
+def _random_pair(rng):
+    a = tuple(int(s) for s in rng.integers(1, 5, size=rng.integers(0, 5)))
+    b = [1 if rng.random() < 0.3 else s for s in a]
+    if b and rng.random() < 0.25:
+        b[rng.integers(len(b))] = int(rng.integers(1, 5))
+    b = tuple(b[rng.integers(0, len(b) + 1):])
+    if rng.random() < 0.2:
+        b = tuple(int(s) for s in rng.integers(1, 4, size=rng.integers(1, 3))) + b
+    return (a, b) if rng.random() < 0.5 else (b, a)
+
+
+@pytest.mark.exercise("broadcast")
+@pytest.mark.points(1)
+def test_broadcast_random_shapes(ns):
+    broadcast_shape = _get(ns, "broadcast_shape")
+    rng = np.random.default_rng(2024)
+    pairs = [((), ()), ((), (2, 3)), ((1,), (3, 1, 1)), ((1, 1), (1,))] + [_random_pair(rng) for _ in range(200)]
+    for a, b in pairs:
+        try:
+            expected = np.broadcast_shapes(a, b)
+        except ValueError:
+            expected = None
+        got = _call(broadcast_shape, a, b)
+        assert got == expected, (
+            f"broadcast_shape({a}, {b}) returned {got!r}, expected {expected!r}. Hint: an empty shape () is a "
+            f"single number and broadcasts with anything; pad with 1s on the left; a 1 on either side stretches.")
+
+
+@pytest.mark.exercise("standardize")
+@pytest.mark.points(1)
+def test_standardize_other_shapes(ns):
+    standardize = _get(ns, "standardize")
+    rng = np.random.default_rng(5)
+    for shape in [(2, 1), (7, 4), (4, 4), (3, 5)]:
+        raw = rng.normal(rng.normal(size=shape[1]) * 10, rng.uniform(0.5, 4, size=shape[1]), size=shape)
+        out = _tensor(_call(standardize, nt.tensor(raw, requires_grad=True)), "standardize(data)")
+        assert out.shape == shape, f"standardize of a {shape} data set has shape {out.shape}. Hint: keep the data's shape."
+        ok = np.allclose(out.data.mean(axis=0), 0, atol=1e-7) and np.allclose(out.data.std(axis=0), 1, atol=1e-7)
+        assert ok, (f"on a {shape} data set the columns do not have mean 0 and standard deviation 1. Hint: work per "
+                    f"column (dim=0) and check with a square data set, where rows and columns are easy to mix up.")
+        slopes = (out.data[1:] - out.data[:1]) / (raw[1:] - raw[:1])
+        assert np.allclose(slopes, slopes[:1]) and (slopes > 0).all(), (
+            f"on a {shape} data set a column is not a shifted, scaled copy of the data's column. Hint: subtract "
+            f"one number per column, divide by one positive number per column.")
+    data = rng.normal(size=(4, 3))
+    try:
+        gradcheck(standardize, data)
+    except Exception as error:
+        raise AssertionError(f"the gradient of standardize is wrong or missing ({type(error).__name__}: {error}). "
+                             f"Hint: use only tensor operations, so backward() can follow them.") from None
