@@ -73,6 +73,12 @@ class Tensor:
     __slots__ = ("data", "grad", "autograd", "name", "_ctx", "_seq", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
 
+    def __init_subclass__(cls, **kwargs):
+        raise NumTorchTypeError(
+            f"class {cls.__name__}(Tensor): Tensor cannot be subclassed (operations and the backward engine "
+            f"recognise Tensor itself, so a subclass would silently get no gradients); keep extra information "
+            f"in a Layer's attributes or in the tensor's name")
+
     def __init__(self, data, autograd=False, name=None, requires_grad=None):
         if isinstance(autograd, dict):  # the seed's Tensor(data, {"autograd": True})
             options = dict(autograd)
