@@ -138,3 +138,11 @@ def test_a_custom_operation_with_a_wrong_backward_is_named():
            "wrongcount.backward", "1 gradients for 2 inputs", "one per input")
     raises(ShapeError, ValueError, lambda: WrongShape.apply(tracking(2, 3)).sum().backward(),
            "wrong_shape.backward", "(7,)", "(2, 3)", "input's (or the broadcast) shape")
+
+
+def test_subclassing_tensor_is_refused_rather_than_silently_losing_gradients():
+    def subclass():
+        class Parameter(nt.Tensor):
+            pass
+
+    raises(NumTorchTypeError, TypeError, subclass, "Parameter", "cannot be subclassed", "no gradients")
