@@ -1,0 +1,235 @@
+"""The magics: `%%numtorch` draws the autograd graph after every `.backward()` of a cell.
+
+    %load_ext numtorch_magics
+
+    %%numtorch
+    loss = ((x @ w - y) ** 2).mean()
+    loss.backward()                      # the graph of this backward, with grads, shows below the cell
+
+    %numtorch_auto on                    # the same for every cell
+    %numtorch_graph loss                 # draw any tensor now
+    %config NumtorchMagics.rankdir = "TB"  # change a default (see `%config NumtorchMagics`)
+
+How the drawing works: the extension subscribes once to `numtorch.hooks`. While a `%%numtorch` cell (or,
+with `%numtorch_auto on`, any cell) runs, each `.backward()` traces its graph right away (`numtorch.graph`
+copies small values), so the picture shows the values and grads *at backward time*, even when an
+optimizer step right after changes the parameters in place and clears the grads. Tracing is all the
+backward pays for; when the cell ends the graphs are drawn (several at once: `dot` runs in a subprocess)
+and shown in order. The pictures are static SVG: nothing ever waits for input, with or without
+``NUMTORCH_GRADING=1``.
+"""
+
+import ast
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from IPython.core.error import UsageError
+from IPython.core.magic import (Magics, cell_magic, line_magic, magics_class, no_var_expand,
+                                output_can_be_silenced)
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+from traitlets import Bool, Enum, Int
+
+import numtorch
+from numtorch.graph import trace
+from numtorch.hooks import register_backward_hook
+from numtorch_magics.render import MAX_NODES, GraphView, draw, to_dot
+
+DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad")
+CELL_OPTIONS = ("graph", "last", "max_graphs") + DRAW_OPTIONS
+
+
+def positive_int(text):
+    """argparse type: an int >= 1."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def drawing_arguments(magic):
+    """The options of `draw` that `%%numtorch` and `%numtorch_graph` share (unset: the configured default)."""
+    for option in reversed([
+        argument("--max-nodes", type=positive_int, metavar="N",
+                 help="Collapse the graph beyond N nodes (default: NumtorchMagics.max_nodes)."),
+        argument("--rankdir", choices=["LR", "TB"],
+                 help="Layout direction: LR (left to right) or TB (top to bottom)."),
+        argument("--no-data", dest="show_data", action="store_false", default=None,
+                 help="Do not show the values in the nodes."),
+        argument("--no-grad", dest="show_grad", action="store_false", default=None,
+                 help="Do not show the gradients in the nodes."),
+    ]):
+        magic = option(magic)
+    return magic
+
+
+@magics_class
+class NumtorchMagics(Magics):
+    """Draw NumTorch's autograd graph in a notebook. Each option's default is a trait, settable with
+    ``%config NumtorchMagics.<option> = value`` or in an IPython profile (``c.NumtorchMagics.auto = True``)."""
+
+    graph = Bool(True, help="Draw graphs in %%numtorch cells (--no-graph turns it off for one cell).").tag(config=True)
+    last = Bool(False, help="Draw only the final backward of a cell (--last).").tag(config=True)
+    max_graphs = Int(10, min=1, help="Draw at most this many backward calls per cell (a training loop would otherwise "
+                              "flood the notebook); the rest are counted (--max-graphs).").tag(config=True)
+    rankdir = Enum(["LR", "TB"], "LR", help="Layout direction of the graph (--rankdir).").tag(config=True)
+    max_nodes = Int(MAX_NODES, min=1, allow_none=True,
+                    help="Collapse graphs beyond this many nodes; None: no limit (--max-nodes).").tag(config=True)
+    show_data = Bool(True, help="Show the values in the nodes (--no-data).").tag(config=True)
+    show_grad = Bool(True, help="Show the gradients in the nodes (--no-grad).").tag(config=True)
+    auto = Bool(False, help="Draw the graph of every backward in every cell, as %numtorch_auto on.").tag(config=True)
+
+    def __init__(self, shell):
+        super().__init__(shell=shell)
+        self._capture = None
+        self._hook = register_backward_hook(self._on_backward)
+        shell.events.register("pre_run_cell", self._pre_run_cell)
+        shell.events.register("post_run_cell", self._post_run_cell)
+
+    def close(self):
+        """Undo __init__ and the registration: the hook, the event handlers, the magics and the config entry."""
+        self._hook.remove()
+        self.shell.events.unregister("pre_run_cell", self._pre_run_cell)
+        self.shell.events.unregister("post_run_cell", self._post_run_cell)
+        manager = self.shell.magics_manager
+        for kind, names in self.magics.items():
+            for name in names:
+                manager.magics[kind].pop(name, None)
+        manager.registry.pop(type(self).__name__, None)
+        if self in self.shell.configurables:
+            self.shell.configurables.remove(self)
+
+    # ---- the hook and the events ------------------------------------------------------------
+    def _on_backward(self, root):
+        if self._capture is not None:
+            self._capture.add(root)
+
+    def _pre_run_cell(self, info):
+        if self.auto and self._capture is None:
+            self._capture = self._new_capture(self._options())
+
+    def _post_run_cell(self, result):
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.show()
+
+    # ---- the magics ---------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("--no-graph", dest="graph", action="store_false", default=None,
+              help="Run the cell without drawing (also silences %%numtorch_auto for this cell).")
+    @argument("--last", action="store_true", default=None, help="Draw only the final backward of the cell.")
+    @argument("--max-graphs", type=positive_int, metavar="N", help="Draw at most N backward calls (default: NumtorchMagics.max_graphs).")
+    @drawing_arguments
+    @output_can_be_silenced
+    @cell_magic
+    def numtorch(self, line, cell):
+        """Run the cell with `nt` and `np` available and draw the graph of each `.backward()` below it.
+
+        The cell's last expression is its output, as without the magic; an exception fails the cell with a
+        traceback through the cell's own lines. Defaults come from `%config NumtorchMagics`.
+        """
+        __tracebackhide__ = True
+        options = self._options(parse_argstring(self.numtorch, line))
+        body, last = self._compile(line, cell)
+        self.shell.push({k: v for k, v in (("nt", numtorch), ("np", np)) if k not in self.shell.user_ns},
+                        interactive=False)
+        capture = self._new_capture(options) if options["graph"] else None
+        outer, self._capture = self._capture, capture
+        try:
+            exec(body, self.shell.user_ns)
+            return eval(last, self.shell.user_ns) if last is not None else None
+        finally:
+            self._capture = outer
+            if capture is not None:
+                capture.show()
+
+    @magic_arguments()
+    @argument("state", nargs="?", choices=["on", "off"], help="on: draw after every backward of every cell.")
+    @line_magic
+    def numtorch_auto(self, line):
+        """Draw the graph of every `.backward()` in every cell (`on`) or only in %%numtorch cells (`off`)."""
+        state = parse_argstring(self.numtorch_auto, line).state
+        if state is not None:
+            self.auto = state == "on"
+        print(f"numtorch_auto is {'on' if self.auto else 'off'}")
+
+    @magic_arguments()
+    @drawing_arguments
+    @no_var_expand
+    @line_magic
+    def numtorch_graph(self, line):
+        """Draw the graph of a tensor (or a tuple of tensors) now: `%numtorch_graph loss`."""
+        args, words = parse_argstring(self.numtorch_graph, line, partial=True)
+        if not words or words[0].startswith("--"):
+            raise UsageError(f"%numtorch_graph: give a tensor to draw after the options, e.g. %numtorch_graph "
+                             f"--rankdir TB loss{'' if not words else '; unknown option ' + words[0]}")
+        value = self.shell.ev(" ".join(words))
+        roots = value if isinstance(value, (tuple, list)) else (value,)
+        options = self._options(args)
+        return draw(*roots, names=self.shell.user_ns, **{k: options[k] for k in DRAW_OPTIONS})
+
+    # ---- helpers ----------------------------------------------------------------------------------
+    def _options(self, args=None):
+        """Each option from the command line when given there, else the configured default."""
+        given = vars(args) if args is not None else {}
+        return {name: getattr(self, name) if given.get(name) is None else given[name] for name in CELL_OPTIONS}
+
+    def _new_capture(self, options):
+        return Capture(self.shell.user_ns, options["last"], options["max_graphs"], {k: options[k] for k in DRAW_OPTIONS})
+
+    def _compile(self, line, cell):
+        """The cell's body as code objects the way %%time does it: (all but the last expression, the last
+        expression or None). Lines are numbered as in the cell (the magic's line is line 1), so tracebacks
+        show the cell's own lines."""
+        shell = self.shell
+        source = shell.transform_cell(cell)
+        header = f"%%numtorch {line}".rstrip()
+        running = shell.displayhook.exec_result  # the cell being run, when there is one
+        number = shell.execution_count if running is None else running.execution_count
+        filename = shell.compile.cache(f"{header}\n{source}", number, raw_code=f"{header}\n{cell}")
+        tree = shell.transform_ast(shell.compile.ast_parse("\n" + source, filename=filename))
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = shell.compile(ast.Expression(tree.body.pop().value), filename, "eval")
+        return shell.compile(tree, filename, "exec"), last
+
+
+class Capture:
+    """The graphs of one cell. Each backward is traced when it happens (a snapshot: values and grads as they
+    are then, names from the namespace as it is then); the pictures are drawn and shown after the cell.
+    With `last`, only the final backward is kept; beyond `max_graphs` backward calls are only counted."""
+
+    def __init__(self, names, last, max_graphs, draw_options):
+        self.names = names
+        self.last = last
+        self.max_graphs = max_graphs
+        self.draw_options = draw_options
+        self.graphs = []
+        self.skipped = 0
+
+    def add(self, root):
+        if self.last:
+            self.graphs.clear()
+        elif len(self.graphs) >= self.max_graphs:
+            self.skipped += 1
+            return
+        self.graphs.append(trace(root, names=self.names, max_nodes=self.draw_options["max_nodes"]))
+
+    def show(self):
+        with ThreadPoolExecutor(os.cpu_count()) as pool:  # dot runs in a subprocess: draw graphs side by side
+            views = list(pool.map(self.picture, self.graphs))
+        for view in views:
+            display(view)
+        if self.skipped:
+            print(f"numtorch: {self.skipped} more backward calls were not drawn (at most {self.max_graphs} per cell; "
+                  f"%%numtorch --last draws only the final one, --max-graphs N changes the limit)")
+
+    def picture(self, graph):
+        """The GraphView of a traced graph, rendered (the view keeps its SVG)."""
+        options = self.draw_options
+        view = GraphView(graph, to_dot(graph, options["rankdir"], options["show_data"], options["show_grad"],
+                                       options["max_nodes"]))
+        view.svg  # render now, in the worker thread
+        return view
+
