@@ -4,7 +4,7 @@ import pytest
 
 import numtorch as nt
 
-HINT_RUN = "Hint: run your answer cell (and every cell above it) before the check cell."
+HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
 
 
 def _get(ns, name):

@@ -5,7 +5,7 @@ import pytest
 import numtorch as nt
 from numtorch.testing import numerical_grad
 
-HINT_RUN = "Hint: run your answer cell (and every cell above it) before the check cell."
+HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
 HINTS = {
     "v": "Hint: L = v·v, so dL/dv = 2v, with v computed from the x and y you are given.",
     "u": "Hint: v = u + x moves one for one with u, so dL/du = dL/dv.",

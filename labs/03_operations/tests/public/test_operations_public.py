@@ -6,7 +6,7 @@ import numtorch as nt
 from numtorch.errors import GradcheckError
 from numtorch.testing import gradcheck
 
-HINT_RUN = "Hint: run the cell that defines it (and every cell above it) before the check cell."
+HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
 
 
 def _get(ns, name):
