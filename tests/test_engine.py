@@ -353,3 +353,55 @@ def test_hooks_run_in_registration_order_and_work_as_context_managers():
     assert calls == ["first", "second", "first"]
     with pytest.raises(TypeError):
         nt.hooks.register_backward_hook("not callable")
+
+
+# ---- random programs: reuse, dead values, broadcasting, all mixed ------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+# each works on numtorch and torch tensors alike; every value broadcasts to (3, 4)
+STEPS = [
+    lambda u, v: u + v, lambda u, v: u - v, lambda u, v: u * v, lambda u, v: (u * 0.5).tanh() * v,
+    lambda u, v: u.tanh(), lambda u, v: u.sigmoid(), lambda u, v: -u, lambda u, v: u * u,
+    lambda u, v: u.tanh().exp(), lambda u, v: u.sum(dim=0, keepdim=True), lambda u, v: v.mean(dim=-1, keepdim=True),
+]
+PROGRAMS = st.lists(st.tuples(st.integers(0, len(STEPS) - 1), st.integers(0, 99), st.integers(0, 99)),
+                    min_size=1, max_size=12)
+
+
+def run_program(program, a, b, c):
+    values = [a, b, c]
+    for step, i, j in program:
+        values.append(STEPS[step](values[i % len(values)], values[j % len(values)]))
+    return values[-1] * values[len(values) // 2]  # the middle value used twice more; others may be dead
+
+
+INPUT_SHAPES = [(3, 4), (4,), (3, 1)]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(program=PROGRAMS)
+def test_random_programs_match_finite_differences(program):
+    rng = np.random.default_rng(len(program))
+    inputs = [rng.standard_normal(shape) for shape in INPUT_SHAPES]
+    assert gradcheck(lambda a, b, c: run_program(program, a, b, c), *inputs)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(program=PROGRAMS)
+def test_random_programs_match_pytorch(program):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(len(program))
+    inputs = [rng.standard_normal(shape) for shape in INPUT_SHAPES]
+    ours = [nt.Tensor(x, autograd=True) for x in inputs]
+    theirs = [torch.tensor(x, requires_grad=True) for x in inputs]
+    out, expected = run_program(program, *ours), run_program(program, *theirs)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for x, t in zip(ours, theirs):
+        if t.grad is None:
+            assert x.grad is None
+        else:
+            np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-12)
