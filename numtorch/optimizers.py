@@ -34,7 +34,7 @@ class Optimizer:
                 except TypeError:  # integer data set by hand cannot take a float step in place
                     if p.data.dtype.kind in "fc":
                         raise
-                    p.data = p.data - delta
+                    p.data = np.asarray(p.data - delta)  # (a 0-d result would be a NumPy scalar)
         if zero:
             self.zero()
 
