@@ -101,6 +101,14 @@ def test_integer_valued_parameters_update_correctly(make):
     assert abs(w.data[0] - 1.0) > 0.01
 
 
+def test_an_integer_scalar_parameter_stays_an_array():
+    w = nt.Tensor(0.0, autograd=True)
+    w.data = np.array(3)
+    (w * w).backward()
+    SGDOptimizer([w], lr=0.1).step()
+    assert type(w.data) is np.ndarray and w.data.shape == () and w.item() == pytest.approx(2.4)
+
+
 def test_integer_parameters_with_integer_steps_stay_exact():
     w = nt.Tensor([0.0], autograd=True)
     w.data = np.array([5])
