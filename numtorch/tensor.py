@@ -24,7 +24,12 @@ class _GradMode:
 
 
 class no_grad:
-    """Record no graph inside: ``with nt.no_grad(): ...`` or ``@nt.no_grad()`` on a function."""
+    """Record no graph inside: ``with nt.no_grad(): ...``, or ``@nt.no_grad()`` (or ``@nt.no_grad``) on a function."""
+
+    def __new__(cls, fn=None):
+        if fn is not None:  # used bare as a decorator, as PyTorch allows
+            return cls()(fn)
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = _GradMode.enabled
