@@ -261,8 +261,12 @@ def test_no_grad_as_a_decorator_and_after_an_exception():
         """Docstring kept."""
         return x * 2
 
+    @nt.no_grad  # without parentheses, as PyTorch allows
+    def bare(x):
+        return x * 2
+
     x = leaf(3)
-    assert not predict(x).autograd
+    assert not predict(x).autograd and not bare(x).autograd
     assert predict.__name__ == "predict" and predict.__doc__ == "Docstring kept."
     with pytest.raises(ZeroDivisionError):
         with nt.no_grad():
