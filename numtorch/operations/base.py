@@ -31,7 +31,8 @@ class Operation:
 
     ``apply(*inputs, **args)``: positional inputs are the values the op differentiates with respect to
     (Tensors, arrays or Python numbers; `forward` receives their arrays); keyword arguments are settings
-    such as ``dim`` (passed to `forward` as keywords, kept in ``ctx.args`` and shown in the graph view).
+    such as ``dim`` (passed to `forward` as keywords, kept in ``ctx.args`` with forward's defaults for
+    those not given, so backward can read ``ctx.args["dim"]``, and shown in the graph view).
     The result tracks gradients when any input does (and `no_grad` is off).
 
     ``backward(ctx, grad)`` returns one gradient per positional input (a tuple, or one array for one
