@@ -1,5 +1,11 @@
 """The NumTorch kernel: an IPython kernel that loads `numtorch_magics` at start, so `%%numtorch` works without
-`%load_ext`. It is the ordinary ipykernel of this Python, with one extra argument in its kernel.json."""
+`%load_ext`. It is the ordinary ipykernel of this Python, with one extra argument in its kernel.json.
+
+    python -m numtorch_magics install-kernel --sys-prefix     # into this virtual environment
+
+A classroom hub makes it the default kernel with ``c.MultiKernelManager.default_kernel_name = "numtorch"``
+in its jupyter_server_config.py.
+"""
 
 import sys
 import tempfile

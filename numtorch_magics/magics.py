@@ -37,6 +37,7 @@ from numtorch.hooks import register_backward_hook
 from numtorch_magics.render import MAX_NODES, GraphView, draw, to_dot
 
 DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad")
+DRAWING = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="numtorch-draw")  # `dot` runs in a subprocess
 CELL_OPTIONS = ("graph", "last", "max_graphs") + DRAW_OPTIONS
 
 
@@ -119,7 +120,8 @@ class NumtorchMagics(Magics):
     @argument("--no-graph", dest="graph", action="store_false", default=None,
               help="Run the cell without drawing (also silences %%numtorch_auto for this cell).")
     @argument("--last", action="store_true", default=None, help="Draw only the final backward of the cell.")
-    @argument("--max-graphs", type=positive_int, metavar="N", help="Draw at most N backward calls (default: NumtorchMagics.max_graphs).")
+    @argument("--max-graphs", type=positive_int, metavar="N",
+              help="Draw at most N backward calls (default: NumtorchMagics.max_graphs).")
     @drawing_arguments
     @output_can_be_silenced
     @cell_magic
@@ -131,7 +133,10 @@ class NumtorchMagics(Magics):
         """
         __tracebackhide__ = True
         options = self._options(parse_argstring(self.numtorch, line))
-        body, last = self._compile(line, cell)
+        try:
+            body, last = self._compile(line, cell)
+        except SyntaxError as error:
+            raise error.with_traceback(None)  # point at the cell's line, not at the compiler's insides
         self.shell.push({k: v for k, v in (("nt", numtorch), ("np", np)) if k not in self.shell.user_ns},
                         interactive=False)
         capture = self._new_capture(options) if options["graph"] else None
@@ -164,8 +169,13 @@ class NumtorchMagics(Magics):
         if not words or words[0].startswith("--"):
             raise UsageError(f"%numtorch_graph: give a tensor to draw after the options, e.g. %numtorch_graph "
                              f"--rankdir TB loss{'' if not words else '; unknown option ' + words[0]}")
-        value = self.shell.ev(" ".join(words))
+        expression = " ".join(words)
+        value = self.shell.ev(expression)
         roots = value if isinstance(value, (tuple, list)) else (value,)
+        for root in roots:
+            if not isinstance(root, numtorch.Tensor):
+                raise UsageError(f"%numtorch_graph: {expression} is of type {type(root).__name__}, not a Tensor; "
+                                 f"give a tensor or a tuple of tensors, e.g. %numtorch_graph loss")
         options = self._options(args)
         return draw(*roots, names=self.shell.user_ns, **{k: options[k] for k in DRAW_OPTIONS})
 
@@ -176,7 +186,8 @@ class NumtorchMagics(Magics):
         return {name: getattr(self, name) if given.get(name) is None else given[name] for name in CELL_OPTIONS}
 
     def _new_capture(self, options):
-        return Capture(self.shell.user_ns, options["last"], options["max_graphs"], {k: options[k] for k in DRAW_OPTIONS})
+        return Capture(self.shell.user_ns, options["last"], options["max_graphs"],
+                       {k: options[k] for k in DRAW_OPTIONS})
 
     def _compile(self, line, cell):
         """The cell's body as code objects the way %%time does it: (all but the last expression, the last
@@ -217,9 +228,7 @@ class Capture:
         self.graphs.append(trace(root, names=self.names, max_nodes=self.draw_options["max_nodes"]))
 
     def show(self):
-        with ThreadPoolExecutor(os.cpu_count()) as pool:  # dot runs in a subprocess: draw graphs side by side
-            views = list(pool.map(self.picture, self.graphs))
-        for view in views:
+        for view in list(DRAWING.map(self.picture, self.graphs)):  # several graphs drawn side by side
             display(view)
         if self.skipped:
             print(f"numtorch: {self.skipped} more backward calls were not drawn (at most {self.max_graphs} per cell; "

@@ -101,10 +101,16 @@ def test_an_error_fails_the_cell_with_its_own_lines_and_keeps_the_graphs_so_far(
     assert "after" not in shell.user_ns
 
 
+def test_a_syntax_error_points_at_the_cell_line(shell):
+    result, _ = run(shell, "%%numtorch\nx = 1\ny = (2 +\n")
+    assert isinstance(result.error_in_exec, SyntaxError) and result.error_in_exec.lineno == 3
+
+
 def test_reload_does_not_double_the_hook_or_the_handlers(shell):
     def counts():
         return (len(numtorch.hooks.backward_hooks()), len(shell.events.callbacks["pre_run_cell"]),
-                len(shell.events.callbacks["post_run_cell"]), shell.configurables.count(magics_instance(shell)))
+                len(shell.events.callbacks["post_run_cell"]),
+                sum(isinstance(c, magics.NumtorchMagics) for c in shell.configurables))
 
     before = counts()
     shell.run_line_magic("reload_ext", "numtorch_magics")
@@ -117,10 +123,6 @@ def test_reload_does_not_double_the_hook_or_the_handlers(shell):
     assert shell.find_cell_magic("numtorch") is None
     shell.run_line_magic("load_ext", "numtorch_magics")
     assert counts() == before
-
-
-def magics_instance(shell):
-    return shell.magics_manager.registry["NumtorchMagics"]
 
 
 @pytest.mark.parametrize("line", ["--bogus", "--rankdir XY", "--max-nodes 0", "--max-nodes many", "--last extra"])
@@ -184,3 +186,5 @@ def test_numtorch_graph_draws_a_tensor_now(shell):
         shell.run_line_magic("numtorch_graph", "")
     with pytest.raises(UsageError):
         shell.run_line_magic("numtorch_graph", "--bogus loss")
+    with pytest.raises(UsageError, match="not a Tensor"):
+        shell.run_line_magic("numtorch_graph", "loss.item()")
