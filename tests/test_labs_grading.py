@@ -7,7 +7,13 @@ reads its own results.json. Every submission is built from the example lab's sou
 import copy
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
 import textwrap
+import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,6 +24,7 @@ from labs.grading.release import release, student_notebook
 
 pytestmark = pytest.mark.slow
 
+REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 5  # seconds per cell and per test in the batch; the endless loops below cost this much
 FULL = {"ex1": 3, "ex2": 3, "ex3": 2}
 SOLVED = {
@@ -144,7 +151,7 @@ def with_scratch(notebook):
 def released(tmp_path_factory):
     """The example lab released once: (out folder, lab)."""
     out = tmp_path_factory.mktemp("released")
-    lab = load_lab("labs/_example")
+    lab = load_lab(REPO / "labs" / "_example")
     release(lab, out, gradescope=True)
     return out, lab
 
@@ -304,3 +311,72 @@ def test_feedback_and_grades_csv(graded):
         rows = {row["submission"]: row for row in csv.DictReader(table)}
     assert set(rows) == set(by_name)
     assert (rows["endless_loop"]["ex1"], rows["endless_loop"]["ex2"], rows["endless_loop"]["total"]) == ("3", "0", "5")
+
+
+def test_total_timeout_stops_the_rest_of_the_notebook(released, tmp_path, capsys):
+    out, lab = released
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(solved(student_notebook(lab), ex1=then("ex1", "import time\ntime.sleep(30)")), path)
+    code = main_code("grade", out / "autograder", path, "--out", tmp_path / "r", "--timeout", "20", "--total-timeout", "3")
+    result = json.loads((tmp_path / "r" / "slow" / "results.json").read_text())
+    assert code == 0 and result["score"] == 0, result["output"]
+    assert "(all cells together get 3 s)" in messages(result, "ex1")
+    assert "not run: all cells together ran out of 3 s" in messages(result, "ex2")
+
+
+def main_code(*argv):
+    with pytest.raises(SystemExit) as exit:
+        main([str(arg) for arg in argv])
+    return exit.value.code
+
+
+def test_validate_the_example_lab(capsys):
+    assert main_code("validate", REPO / "labs" / "_example") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == ["  ✅ structure: 3 exercises, 7 tests (4 public, 3 hidden), 8 points"] + lines[2:]
+    assert lines[2].startswith("  ✅ the solutions: 8/8 points") and lines[3].startswith("  ✅ the student release: 0/8")
+
+
+def test_check_in_a_real_kernel(released, tmp_path):
+    """labs.check in the student's own kernel: rich ✅/❌ rows under the public-tests label."""
+    from nbclient import NotebookClient
+
+    out, lab = released
+    folder = tmp_path / "student"
+    shutil.copytree(out / "student", folder)
+    notebook = solved(student_notebook(lab), ex2="def mse(pred, target):\n    return 0.0")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    env.pop("NUMTORCH_GRADING", None)
+    NotebookClient(notebook, timeout=60, allow_errors=False).execute(cwd=str(folder), env=env)
+    html = {c.metadata.numtorch["id"]: "".join(o.get("data", {}).get("text/html", "") for o in c.outputs)
+            for c in notebook.cells if cell_role(c)[1] == "check"}
+    assert "public tests — hidden tests run at grading" in html["ex1-check"]
+    assert html["ex1-check"].count("✅") == 2 and "2 of 2 passed" in html["ex1-check"]
+    assert html["ex2-check"].count("✅") == 1  # mse = 0 passes the one public test: hidden tests will not
+    text = "".join(o["data"]["text/plain"] for o in cell(notebook, "ex3-check").outputs)
+    assert text.startswith("ex3: public tests — hidden tests run at grading\n✅ test_sgd_step")
+
+
+def test_the_gradescope_autograder_zip(released, tmp_path):
+    """run_autograder as Gradescope runs it: source/ unzipped, one notebook in submission/, results.json out."""
+    out, lab = released
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(out / "autograder.zip") as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    run = lambda: subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                                 text=True, timeout=300)
+    run()
+    assert "No .ipynb file" in json.loads((root / "results" / "results.json").read_text())["output"]
+    nbformat.write(lab.notebook, root / "submission" / "my_lab.ipynb")
+    done = run()
+    result = json.loads((root / "results" / "results.json").read_text())
+    assert result["score"] == 8, done.stdout + done.stderr
+
+
+def test_console_script():
+    script = shutil.which("numtorch-labs", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "labs"]
+    done = subprocess.run([*command, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "release-all" in done.stdout

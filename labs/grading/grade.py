@@ -16,6 +16,7 @@ import asyncio
 import json
 import secrets
 import tempfile
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import monotonic
@@ -102,7 +103,7 @@ class Grading:
             if self.kernel.alive and outcome and outcome.status in ("ok", "error"):
                 again, _ = await self.kernel.run(self.steps[index].cell.source, self.limits.cell)
                 if again.status in ("timeout", "died"):
-                    self.outcomes[index] = Outcome(again.status, "when the grader ran it again after a restart")
+                    self.outcomes[index] = Outcome(again.status, "when the grader ran it again after a restart", again.limit)
 
     async def run_notebook(self):
         """Run every code cell under the per-cell and total limits; record each cell's outcome."""
@@ -132,7 +133,8 @@ class Grading:
         if outcome.status == "error":
             return f"raised {outcome.error}"
         if outcome.status == "timeout":
-            text = f"did not finish within {self.limits.cell:g} s and was stopped (an endless loop?)"
+            why = "(an endless loop?)" if outcome.limit >= self.limits.cell else f"(all cells together get {self.limits.total:g} s)"
+            text = f"did not finish within {outcome.limit:.3g} s and was stopped {why}"
         elif outcome.status == "died":
             text = "crashed the Python kernel (os._exit, exit(), a segfault or too much memory?)"
         else:
@@ -180,8 +182,8 @@ class Grading:
             elif event.get("event") == "result" and event.get("id") in known:
                 finished[event["id"]] = dict(known[event["id"]], passed=event["passed"] is True,
                                              message=str(event.get("message", "")))
-            elif event.get("event") == "restored":
-                self.notes.append("Your notebook replaced " + ", ".join(event["names"])
+            elif event.get("event") == "restored" and isinstance(event.get("names"), list):
+                self.notes.append("Your notebook replaced " + ", ".join(map(str, event["names"]))
                                   + ": the grader put the originals back before running the tests.")
             elif event.get("event") == "error":
                 self.notes.append(f"A test file could not be loaded: {event.get('message')}")
@@ -214,7 +216,7 @@ def read_events(report):
             event = json.loads(line)
         except ValueError:
             continue
-        if isinstance(event, dict):
+        if isinstance(event, dict) and isinstance(event.get("id", ""), str):
             events.append(event)
     return events
 
@@ -235,7 +237,16 @@ def read_test_files(lab):
 
 
 async def grade_submission(lab, tests, test_files, path, name, limits):
-    """Grade one notebook file; never raises for anything the submission does."""
+    """Grade one notebook file; never raises, so one submission cannot stop the grading of the others."""
+    try:
+        return await grade_notebook(lab, tests, test_files, path, name, limits)
+    except Exception as error:  # a bug of the grader, met by this submission only
+        traceback.print_exc()
+        return Grade(name, failed(tests, "not graded: the grader failed"), problem=f"grader error: {error!r}")
+
+
+async def grade_notebook(lab, tests, test_files, path, name, limits):
+    """Read, restore, run and test one notebook file."""
     start = monotonic()
     try:
         submission = read_notebook(path)

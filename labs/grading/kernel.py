@@ -40,6 +40,7 @@ class Outcome:
 
     status: str
     error: str = ""
+    limit: float = None  # the time limit a timed-out cell ran into
 
 
 @lru_cache(maxsize=None)
@@ -58,7 +59,8 @@ def kernel_env(ipython_dir):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.update(
-        NUMTORCH_GRADING="1", IPYTHONDIR=str(ipython_dir), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+        NUMTORCH_GRADING="1", IPYTHONDIR=str(ipython_dir), MPLCONFIGDIR=str(ipython_dir), MPLBACKEND="Agg",
+        PYTHONDONTWRITEBYTECODE="1",
         OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1", JUPYTER_PLATFORM_DIRS="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
     )
@@ -97,7 +99,8 @@ class Kernel:
 
     async def start(self):
         (self.folder / "ipython").mkdir(exist_ok=True)
-        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs())
+        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs(),
+                                     connection_file=str(self.folder / "connection.json"))
         self.client = _Client(nbformat.v4.new_notebook(), km=self.km, timeout=None, allow_errors=True,
                               iopub_timeout=2, on_cell_executed=self._record_reply)
         with open(self.folder / "kernel.log", "ab") as log:
@@ -140,9 +143,9 @@ class Kernel:
             await task
         except DeadKernelError:
             self.alive = False
-            return Outcome("timeout" if timed_out else "died"), cell
+            return (Outcome("timeout", limit=timeout) if timed_out else Outcome("died")), cell
         if timed_out:
-            return Outcome("timeout"), cell
+            return Outcome("timeout", limit=timeout), cell
         content = self.reply["content"] if self.reply else {}
         if content.get("status") == "error":
             return Outcome("error", f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".strip(": ")), cell
@@ -159,12 +162,14 @@ class Kernel:
             idle = monotonic() - last_change
             if idle > timeout and not timed_out:
                 timed_out = True
-                await ensure_async(self.km.interrupt_kernel())
+                await self._signal(signal.SIGINT)
             elif idle > timeout + GRACE and timed_out:
-                await self._signal(signal.SIGKILL)
+                await self._signal(signal.SIGKILL)  # nbclient notices the death within a second
+                break
         return timed_out
 
     async def _signal(self, signum):
+        """Send a signal to the kernel's process group (SIGINT: KeyboardInterrupt in the cell)."""
         try:
             await ensure_async(self.km.signal_kernel(signum))
         except (OSError, RuntimeError):

@@ -2,7 +2,9 @@
 
     OUT/student/      <slug>.ipynb without solutions or instructor cells, locked cells read-only with
                       checksums, outputs cleared; tests/public; the lab's data files
-    OUT/autograder/   the whole lab folder: everything `numtorch-labs grade` needs
+    OUT/autograder/   the lab folder with the student notebook in place of the source: grading restores
+                      locked cells and stubs from it and never needs the solutions, so they never reach
+                      the grading machine, where submitted code runs
     OUT/autograder.zip  (with --gradescope) the autograder folder, the numtorch and labs packages,
                       setup.sh and run_autograder, ready to upload to Gradescope
 """
@@ -101,6 +103,7 @@ def release(lab, out, gradescope=False):
         shutil.rmtree(old, ignore_errors=True)
     release_student(lab, out / "student")
     shutil.copytree(lab.folder, out / "autograder", ignore=SKIPPED)
+    nbformat.write(student_notebook(lab), out / "autograder" / lab.notebook_path.name)
     if gradescope:
         gradescope_zip(out / "autograder", out / "autograder.zip")
     return out

@@ -62,6 +62,7 @@ class _Plugin:
     def pytest_collectreport(self, report):
         if report.failed:
             self.errors.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1]}")
+            self._write({"event": "error", "message": self.errors[-1]})
 
     def pytest_collection_modifyitems(self, session, config, items):
         chosen = [item for item in items if self._wanted(item)]
