@@ -6,8 +6,8 @@ Prints the two parts of the cost, then the whole of it: the hook that traces the
 (values and grads as they are then), the drawing of each picture after the cell (DOT, then `dot` ->
 SVG), and the difference per backward between the same training cell run with and without `%%numtorch`
 in an in-process IPython shell (all display formats active, so every graph is really rendered to SVG):
-one backward; a loop drawing every backward; a loop with --last (about the hook alone: one picture for
-100 backwards); --no-graph. Best of several repeats, the two cells interleaved, so machine noise hits
+one backward (the default max_nodes collapses the graph; then all of it drawn); a loop drawing every
+backward; a loop with --last (about the hook alone: one picture for 100 backwards); --no-graph. Best of several repeats, the two cells interleaved, so machine noise hits
 both alike.
 """
 
@@ -95,9 +95,14 @@ def main():
           f"{best_call_ms(lambda: trace(loss, names=shell.user_ns, max_nodes=MAX_NODES), repeat):6.2f} ms")
     print(f"  after the cell, each picture drawn (DOT + dot -> SVG):          "
           f"{best_call_ms(lambda: capture.picture(graph), repeat):6.2f} ms")
+    whole = Capture(shell.user_ns, last=False, max_graphs=1,
+                    draw_options=dict(rankdir="LR", max_nodes=None, show_data=True, show_grad=True))
+    print(f"  the same, all {len(trace(loss).nodes)} nodes drawn (max_nodes=None):              "
+          f"{best_call_ms(lambda: whole.picture(trace(loss, names=shell.user_ns)), repeat):6.2f} ms")
 
     print("added time per backward, a cell with %%numtorch against the same cell without:")
     rows = [("one backward, drawn", "%%numtorch", loop(1), 1),
+            ("one backward, all nodes", "%%numtorch --max-nodes 1000", loop(1), 1),
             ("10 backwards, each drawn", "%%numtorch", loop(10), 10),
             ("100 backwards, --last", "%%numtorch --last", loop(100), 100),
             ("100 backwards, --no-graph", "%%numtorch --no-graph", loop(100), 100)]
