@@ -152,9 +152,6 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
-    def item(self):
-        return self.data.item()
-
     def numpy(self):
         return self.data
 
@@ -193,8 +190,29 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .sum() or .data.any()")
+            raise ShapeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             f"use .sum(), .data.any() or .data.all()")
         return bool(self.data)
+
+    def item(self):
+        """The one number in a one-element tensor."""
+        if self.data.size != 1:
+            raise ShapeError(f"item: a tensor of shape {self.shape} holds {self.data.size} numbers, not one; "
+                             f"reduce it first (.sum(), .mean()) or index one element")
+        return self.data.item()
+
+    # comparisons give boolean tensors without gradient (== stays identity, so tensors can key dicts)
+    def __lt__(self, other):
+        return Tensor._make(np.less(self.data, _plain(other)), None, False)
+
+    def __le__(self, other):
+        return Tensor._make(np.less_equal(self.data, _plain(other)), None, False)
+
+    def __gt__(self, other):
+        return Tensor._make(np.greater(self.data, _plain(other)), None, False)
+
+    def __ge__(self, other):
+        return Tensor._make(np.greater_equal(self.data, _plain(other)), None, False)
 
     def __float__(self):
         return float(self.data)
@@ -366,12 +384,19 @@ class Tensor:
                     pg = np.asarray(pg)
                 if pg.shape != parent.data.shape:
                     pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
+                if pg.dtype != parent.data.dtype and parent.data.dtype.kind == "f":
+                    pg = pg.astype(parent.data.dtype)  # float32 stays float32, whatever constants it met
                 if parent in grads:
                     grads[parent] = grads[parent] + pg
                 else:
                     grads[parent] = pg
                     heappush(heap, (-parent._seq, id(parent), parent))
         hooks._run_backward_hooks(self)
+
+
+def _plain(value):
+    """The array behind a Tensor, or the value itself."""
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _seed_grad(root, grad):

@@ -279,3 +279,17 @@ def test_a_child_that_refers_back_to_its_parent_is_walked_once():
     model = Parent()
     assert [name for name, _ in model.named_parameters()] == ["child.weight"]
     assert "(parent): ..." in repr(model)
+
+
+def test_a_stored_intermediate_is_not_a_parameter():
+    class Remembers(nt.layers.Layer):
+        def __init__(self):
+            self.lin = nt.layers.LinearLayer(2, 2)
+
+        def forward(self, x):
+            self.hidden = self.lin(x)  # an intermediate kept for inspection
+            return self.hidden
+
+    layer = Remembers()
+    layer(nt.tensor(np.ones((1, 2)), requires_grad=True))
+    assert [name for name, _ in layer.named_parameters()] == ["lin.weight", "lin.bias"]

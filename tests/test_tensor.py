@@ -181,3 +181,18 @@ def test_shape_methods():
     y = nt.Tensor(np.zeros((2, 3, 4)))
     assert y.transpose(0, 2).shape == (4, 3, 2) and y.transpose(1, 2, 0).shape == (3, 4, 2)
     assert y.transpose((2, 0, 1)).shape == (4, 2, 3)
+
+
+def test_comparisons_give_boolean_tensors_without_gradient():
+    loss = nt.tensor(0.005, requires_grad=True)
+    assert loss < 0.01 and not (loss > 0.01) and loss <= 0.005 and loss >= 0.005
+    mask = nt.tensor([1.0, 2.0, 3.0]) > nt.tensor([2.0, 2.0, 2.0])
+    assert mask.data.tolist() == [False, False, True] and not mask.autograd
+    with pytest.raises(nt.ShapeError, match="holds 3 numbers"):
+        nt.tensor([1.0, 2.0, 3.0]).item()
+
+
+def test_float32_grad_stays_float32_whatever_constants_it_meets():
+    x = nt.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    (x * np.float64(2.0) + np.ones(2)).sum().backward()
+    assert x.grad.dtype == np.float32

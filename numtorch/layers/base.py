@@ -57,13 +57,13 @@ class Layer:
 
 
 def _walk(value, name, visited):
-    """Yield (name, parameter) found in value: a Tensor, a Layer, or a list/tuple/dict of them.
+    """Yield (name, parameter) found in value: a tracking leaf Tensor, a Layer, or a list/tuple/dict of them.
 
     visited: ids of the layers already walked, so a layer reachable twice (or a child that refers
     back to its parent) is walked once.
     """
     if isinstance(value, Tensor):
-        if value.autograd:
+        if value.autograd and value._ctx is None:  # a stored intermediate (self.hidden = h) is no parameter
             yield name, value
     elif isinstance(value, Layer):
         if id(value) in visited:
