@@ -1,0 +1,206 @@
+"""numtorch_magics.render.draw: DOT, colours, fading, cap, and the three ways of drawing (never raising)."""
+
+import re
+import stat
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import numtorch as nt
+from numtorch_magics import render
+from numtorch_magics.render import COLOURS, INSTALL_HINT, draw
+
+EXPECTED_DOT = r'''digraph autograd {
+  graph [rankdir=LR, bgcolor="white", nodesep=0.2, ranksep=0.3, nslimit=1, nslimit1=1];
+  node [fontname="Helvetica", fontsize=10, penwidth=0.8, height=0.3];
+  edge [color="#495057", arrowsize=0.6, fontname="Helvetica", fontsize=8, labelfontcolor="#868e96", labeldistance=1.2];
+  n0 [shape=record, style=filled, fillcolor="#b2f2bb", label="y | (2,) | data [ 3, 11] | grad —"];
+  n1 [shape=ellipse, style=filled, fillcolor="#e5dbff", label="add", tooltip="z = x + y;  dz/dx = 1, dz/dy = 1"];
+  n2 [shape=record, style=filled, fillcolor="#ffffff", label="(2,) | data [1, 9] | grad —"];
+  n3 [shape=record, style=filled, fillcolor="#a5d8ff", label="2 | scalar int64 | data 2"];
+  n4 [shape=ellipse, style=filled, fillcolor="#e5dbff", label="mul", tooltip="z = x * y;  dz/dx = y, dz/dy = x"];
+  n5 [shape=record, style=filled, fillcolor="#ffd8a8", label="x | (2,) | data [1, 3] | grad —"];
+  n1 -> n0;
+  n2 -> n1 [headlabel="x"];
+  n3 -> n1 [headlabel="y"];
+  n4 -> n2;
+  n5 -> n4 [headlabel="x"];
+  n5 -> n4 [headlabel="y"];
+  legend [shape=plaintext, fontsize=8, label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="2"><tr><td bgcolor="#ffd8a8">parameter</td><td bgcolor="#a5d8ff">input</td><td bgcolor="#ffffff">intermediate</td><td bgcolor="#b2f2bb">output</td><td bgcolor="#e5dbff">op</td></tr></table>>];
+}
+'''
+
+
+def small_graph():
+    """y = x * x + two, with x = [1, 3] a parameter and two = 2 an input tensor."""
+    x = nt.Tensor([1.0, 3.0], autograd=True)
+    two = nt.Tensor(2)
+    y = x * x + two
+    return y, {"x": x, "y": y, "2": two}
+
+
+def model_graph():
+    np.random.seed(0)
+    model = nt.layers.SequentialLayer([nt.layers.LinearLayer(2, 3), nt.layers.ReLU(), nt.layers.LinearLayer(3, 2)])
+    x = nt.Tensor(np.random.randn(4, 2))
+    loss = model(x).cross_entropy(np.array([0, 1, 1, 0]))
+    return model, x, loss
+
+
+def node_line(source, label_start):
+    """The DOT line of the record whose label starts with label_start."""
+    return next(line for line in source.splitlines() if f'label="{label_start}' in line)
+
+
+def test_dot_is_deterministic_and_as_expected():
+    y, names = small_graph()
+    first = draw(y, names=names).source
+    y2, names2 = small_graph()
+    assert first == draw(y2, names=names2).source
+    assert first == EXPECTED_DOT
+
+
+def test_one_arrow_per_use():
+    y, names = small_graph()
+    source = draw(y, names=names).source
+    assert len(re.findall(r"^  n5 -> n4 ", source, re.M)) == 2  # x * x
+    assert len(re.findall(r"^  n\d+ -> n\d+", source, re.M)) == 6
+
+
+def test_colours_by_kind_and_legend():
+    model, x, loss = model_graph()
+    source = draw(loss, names={"model": model, "x": x, "loss": loss}).source
+    assert f'fillcolor="{COLOURS["parameter"]}"' in node_line(source, "model.0.weight")
+    assert f'fillcolor="{COLOURS["input"]}"' in node_line(source, "x |")
+    assert f'fillcolor="{COLOURS["output"]}"' in node_line(source, "loss |")
+    assert f'fillcolor="{COLOURS["constant"]}"' in node_line(source, "constant |")
+    legend = next(line for line in source.splitlines() if line.startswith("  legend"))
+    assert all(f">{kind}</td>" in legend for kind in ("parameter", "input", "constant", "intermediate", "output", "op"))
+
+
+def test_grads_show_after_backward_never_a_fake_zero():
+    model, x, loss = model_graph()
+    before = draw(loss, names=model).source
+    assert "grad —" in node_line(before, "0.weight") and "grad 0" not in before
+    assert "dashed" not in before
+    loss.backward()
+    after = draw(loss, names=model).source
+    assert "grad [[" in node_line(after, "0.weight") and "grad 1" in after
+    assert "dashed" not in node_line(after, "0.weight")
+    assert "faded: no gradient" in after
+
+
+def test_dead_branch_is_faded():
+    a = nt.Tensor([1.0, 2.0], autograd=True)
+    dead, alive = a * 3, (a * a).sum()
+    alive.backward()
+    source = draw(alive, dead, names={"a": a, "alive": alive, "dead": dead}).source
+    assert '"filled,dashed"' in node_line(source, "dead |")
+    assert '"filled,dashed"' not in node_line(source, "alive |")
+    assert '"filled,dashed"' not in node_line(source, "a |")
+
+
+def test_show_data_show_grad_and_rankdir():
+    y, names = small_graph()
+    source = draw(y, names=names, show_data=False, show_grad=False, rankdir="TB").source
+    assert 'label="{ x | (2,) }"' in source and "rankdir=TB" in source
+    with pytest.raises(ValueError, match="rankdir"):
+        draw(y, rankdir="sideways")
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw(y, max_nodes=0)
+
+
+def test_awkward_names_are_escaped():
+    w = nt.Tensor([1.0], autograd=True)
+    view = draw(w * 2, names={'w{1}|<a> "b" \\': w})
+    assert r'label="w\{1\}\|\<a\> \"b\" \\ | (1,)' in view.source
+    ET.fromstring(view.svg)
+
+
+def test_cap_on_a_2000_node_graph():
+    x = nt.Tensor([0.5], autograd=True)
+    for _ in range(1000):
+        x = x.tanh()
+    x.backward()
+    start = time.perf_counter()
+    view = draw(x)
+    svg = view.svg
+    elapsed = time.perf_counter() - start
+    assert len(view.graph) == render.MAX_NODES
+    assert f"… {2001 - render.MAX_NODES} more nodes" in view.source
+    assert f"{2001 - render.MAX_NODES} more nodes" in svg
+    assert elapsed < 5  # the benchmark holds it to 2 s; a loaded CI machine gets slack
+
+
+def test_svg_parses_and_shows_in_notebooks():
+    model, x, loss = model_graph()
+    loss.backward()
+    view = draw(loss, names=model)
+    bundle = view._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert ET.fromstring(bundle["image/svg+xml"]).tag.endswith("svg")
+    assert bundle["text/plain"].startswith("autograd graph: 10 values, 4 ops, after backward")
+    assert repr(view) == bundle["text/plain"]
+
+
+def test_save_by_extension(tmp_path):
+    y, names = small_graph()
+    view = draw(y, names=names)
+    magic = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF", "dot": b"digraph"}
+    for ext, start in magic.items():
+        path = view.save(tmp_path / f"graph.{ext}")
+        assert open(path, "rb").read().startswith(start)
+    with pytest.raises(ValueError, match="svg, .png, .pdf"):
+        view.save(tmp_path / "graph.jpeg")
+
+
+# ---- the three ways of drawing ------------------------------------------------------------------------
+
+@pytest.fixture
+def no_dot(monkeypatch, tmp_path):
+    """A PATH on which there is no dot program."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+
+@pytest.fixture
+def no_pygraphviz(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)  # import pygraphviz now raises ImportError
+
+
+def test_system_dot_draws_first():
+    assert draw(small_graph()[0]).renderer == "dot"
+
+
+def test_without_dot_pygraphviz_draws(no_dot):
+    pytest.importorskip("pygraphviz")
+    view = draw(small_graph()[0])
+    assert view.renderer == "pygraphviz"
+    assert ET.fromstring(view.svg).tag.endswith("svg")
+
+
+def test_without_any_renderer_a_readable_fallback(no_dot, no_pygraphviz, tmp_path):
+    y, names = small_graph()
+    view = draw(y, names=names)
+    bundle = view._repr_mimebundle_()
+    assert view.renderer == "none" and view.svg is None
+    assert set(bundle) == {"text/html", "text/plain"}
+    page = bundle["text/html"]
+    assert "dot: ExecutableNotFound" in page and "pygraphviz: not installed" in page
+    assert INSTALL_HINT in page
+    assert "fillcolor=&quot;#ffd8a8&quot;" in page and "&lt;&lt;table" in page  # the DOT, escaped
+    assert "n2 (2,) = mul(x, x)" in page  # and the graph as text
+    with pytest.raises(RuntimeError, match="install Graphviz"):
+        view.save(tmp_path / "graph.svg")
+
+
+def test_a_broken_dot_falls_through(monkeypatch, tmp_path, no_pygraphviz):
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\necho 'dot: out of memory' >&2\nexit 1\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    view = draw(small_graph()[0])
+    assert view.renderer == "none"
+    assert "dot: CalledProcessError" in view.fallback_html()
