@@ -15,8 +15,8 @@ with `%numtorch_auto on`, any cell) runs, each `.backward()` traces its graph ri
 copies small values), so the picture shows the values and grads *at backward time*, even when an
 optimizer step right after changes the parameters in place and clears the grads. Tracing is all the
 backward pays for; when the cell ends the graphs are drawn (several at once: `dot` runs in a subprocess)
-and shown in order. The pictures are static SVG: nothing ever waits for input, with or without
-``NUMTORCH_GRADING=1``.
+and shown in order. The pictures are static SVG (or the renderer's HTML fallback): nothing ever waits for
+input, with or without ``NUMTORCH_GRADING=1``.
 """
 
 import ast
@@ -37,8 +37,8 @@ from numtorch.hooks import register_backward_hook
 from numtorch_magics.render import MAX_NODES, GraphView, draw, to_dot
 
 DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad")
-DRAWING = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="numtorch-draw")  # `dot` runs in a subprocess
 CELL_OPTIONS = ("graph", "last", "max_graphs") + DRAW_OPTIONS
+DRAWING = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="numtorch-draw")  # `dot` runs in a subprocess
 
 
 def positive_int(text):
@@ -228,7 +228,7 @@ class Capture:
         self.graphs.append(trace(root, names=self.names, max_nodes=self.draw_options["max_nodes"]))
 
     def show(self):
-        for view in list(DRAWING.map(self.picture, self.graphs)):  # several graphs drawn side by side
+        for view in DRAWING.map(self.picture, self.graphs):  # several graphs drawn side by side, shown in order
             display(view)
         if self.skipped:
             print(f"numtorch: {self.skipped} more backward calls were not drawn (at most {self.max_graphs} per cell; "
