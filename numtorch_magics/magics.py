@@ -34,7 +34,7 @@ from traitlets import Bool, Enum, Int
 import numtorch
 from numtorch.graph import trace
 from numtorch.hooks import register_backward_hook
-from numtorch_magics.render import MAX_NODES, GraphView, draw, to_dot
+from numtorch_magics.render import MAX_NODES, GraphView, draw
 
 DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad")
 CELL_OPTIONS = ("graph", "last", "max_graphs") + DRAW_OPTIONS
@@ -236,9 +236,7 @@ class Capture:
 
     def picture(self, graph):
         """The GraphView of a traced graph, rendered (the view keeps its SVG)."""
-        options = self.draw_options
-        view = GraphView(graph, to_dot(graph, options["rankdir"], options["show_data"], options["show_grad"],
-                                       options["max_nodes"]))
+        view = GraphView.of(graph, **self.draw_options)
         view.svg  # render now, in the worker thread
         return view
 

@@ -44,8 +44,7 @@ def draw(*roots, names=None, rankdir="LR", max_nodes=MAX_NODES, show_data=True, 
         raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"draw: max_nodes must be a positive int or None (no limit), got {max_nodes!r}")
-    graph = trace(*roots, names=names, max_nodes=max_nodes)
-    return GraphView(graph, to_dot(graph, rankdir, show_data, show_grad, max_nodes))
+    return GraphView.of(trace(*roots, names=names, max_nodes=max_nodes), rankdir, show_data, show_grad, max_nodes)
 
 
 class GraphView:
@@ -58,6 +57,11 @@ class GraphView:
         self.source = source
         self._svg = self._renderer = None
         self._failures = []
+
+    @classmethod
+    def of(cls, graph, rankdir="LR", show_data=True, show_grad=True, max_nodes=MAX_NODES):
+        """The view of an already traced graph (draw's options)."""
+        return cls(graph, to_dot(graph, rankdir, show_data, show_grad, max_nodes))
 
     @property
     def svg(self):
