@@ -35,8 +35,9 @@ def release_all_command(args):
     from labs.grading.release import release_all
 
     released = release_all(args.labs, args.out)
+    print(f"released {len(released)} lab(s) for students into {args.out}:" * bool(released))
     for path, kept in released:
-        print(f"  {path}" + ("  (kept: it holds your work)" if kept else ""))
+        print(f"  {path}" + ("  (kept: your work is there; delete it for a fresh copy)" if kept else ""))
     if not released:
         print(f"no labs found in {args.labs} (folders named like 01_tensors)")
     return 0

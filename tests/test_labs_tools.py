@@ -91,7 +91,7 @@ def test_release_all_keeps_a_students_work(lab_copy, tmp_path, capsys):
     notebook.write_text(notebook.read_text().replace("# YOUR CODE HERE", "# my work"))
     assert run_cli("release-all", "--labs", lab_copy.parent, "--out", out) == 0
     assert "# my work" in notebook.read_text()
-    assert "kept: it holds your work" in capsys.readouterr().out
+    assert "kept: your work is there" in capsys.readouterr().out
     assert [kept for _, kept in release_all(lab_copy.parent, out)] == [True]
 
 

@@ -7,8 +7,10 @@ and reported as "died"; the caller restarts and replays what it needs. The kerne
 that runs the grader, from a private kernelspec, so no installed kernelspec is needed or trusted.
 """
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -46,7 +48,9 @@ class Outcome:
 @lru_cache(maxsize=None)
 def kernel_specs():
     """A kernelspec manager that knows one kernel: this Python running ipykernel."""
-    folder = Path(tempfile.mkdtemp(prefix="numtorch-kernelspec-")) / KERNEL_NAME
+    root = tempfile.mkdtemp(prefix="numtorch-kernelspec-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    folder = Path(root) / KERNEL_NAME
     folder.mkdir()
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = {"argv": argv, "display_name": "NumTorch grader", "language": "python"}

@@ -15,6 +15,7 @@ import json
 import os
 import random
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -128,10 +129,10 @@ def _seed(seed):
         sys.modules["numpy"].random.seed(seed)
 
 
-def _forget_test_modules():
-    """Drop imported test modules, so the next run imports the files afresh (and no one can plant them)."""
-    for name in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
-        del sys.modules[name]
+def _forget_test_modules(root):
+    """Drop the test modules of `root` from sys.modules (pytest would reuse them): each run imports the files."""
+    for path in Path(root, "tests").rglob("*.py"):
+        sys.modules.pop(".".join(path.relative_to(root).with_suffix("").parts), None)
 
 
 def _pytest_args(root, dirs, collect_only=False):
@@ -152,13 +153,13 @@ def run(root, namespace, dirs=TEST_DIRS, exercise=None, skip=(), report=None, se
     id is in `skip`. With `report`, every start and result is also appended to that file as a JSON line.
     """
     plugin = _Plugin(namespace, exercise=exercise, skip=skip, report=report, seed=seed)
-    _forget_test_modules()
+    _forget_test_modules(root)
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         pytest.main(_pytest_args(str(root), dirs, collect_only), plugins=[plugin])
     finally:
-        _forget_test_modules()
+        _forget_test_modules(root)
         if saved is None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
         else:
