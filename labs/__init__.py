@@ -3,6 +3,6 @@
 In a lab notebook, ``labs.check("ex1")`` runs the public tests of exercise ex1 and shows a ✅/❌ row per
 test (hidden tests run at grading). Instructors: ``numtorch-labs --help`` and docs/grading.md.
 """
-from labs.check import check
+from labs.self_check import check
 
 __all__ = ["check"]

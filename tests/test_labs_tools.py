@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 import labs
-from labs.check import LABEL, CheckReport
+from labs.self_check import LABEL, CheckReport
 from labs.cli import main, unique_names
 from labs.grading.grade import Grade
 from labs.grading.lab import cell_role, checksum, load_lab

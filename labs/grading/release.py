@@ -66,8 +66,9 @@ def student_notebook(lab):
 
 def data_files(lab):
     """The lab's files a student gets besides the notebook: all but the source notebook and the tests."""
-    instructor_only = {lab.notebook_path.name, "tests"}
-    return [p for p in sorted(lab.folder.iterdir()) if p.name not in instructor_only and not SKIPPED(None, [p.name])]
+    names = [path.name for path in lab.folder.iterdir()]
+    left_out = {lab.notebook_path.name, "tests"} | SKIPPED(lab.folder, names)
+    return [lab.folder / name for name in sorted(names) if name not in left_out]
 
 
 def copy_into(paths, dest):
