@@ -70,7 +70,7 @@ class CheckReport:
     __repr__ = __str__
 
     def _repr_html_(self):
-        cell = '<td style="text-align:left; white-space:pre-wrap; vertical-align:top">{}</td>'
+        cell = '<td style="text-align:left; white-space:pre-wrap; vertical-align:top; padding:0 .6em 0 0">{}</td>'
         rows = "".join("<tr>" + "".join(cell.format(html.escape(str(v))) for v in row) + "</tr>" for row in self.rows())
         return (f"<div><b>{html.escape(self.exercise)}</b>: {LABEL}<table>{rows}</table>"
                 f"<i>{self.verdict()}</i></div>")

@@ -176,6 +176,12 @@ def graded(tmp_path_factory, released):
         else:
             nbformat.write(content, path)
         paths.append(str(path))
+    student = tmp_path_factory.mktemp("edited") / "student"  # a student folder whose public tests always pass
+    shutil.copytree(out / "student", student)
+    (student / "tests" / "public" / "test_example.py").write_text(
+        "import pytest\n\n@pytest.mark.exercise('ex1')\n@pytest.mark.points(1)\ndef test_relu_keeps_positive_values(ns):\n    pass\n")
+    nbformat.write(student_notebook(lab), student / "edited_public_tests.ipynb")
+    paths.append(str(student / "edited_public_tests.ipynb"))
     results = tmp_path_factory.mktemp("results")
     with pytest.raises(SystemExit) as exit:
         main(["grade", str(autograder), *paths, "--out", str(results), "-j", "2", "--timeout", str(TIMEOUT)])
@@ -203,7 +209,7 @@ def messages(result, exercise):
 def test_every_submission_gets_results_in_gradescope_format(graded, released):
     results, by_name = graded
     _, lab = released
-    assert set(by_name) == set(submissions(lab.notebook, student_notebook(lab), results))
+    assert set(by_name) == set(submissions(lab.notebook, student_notebook(lab), results)) | {"edited_public_tests"}
     for result in by_name.values():
         assert {"score", "execution_time", "output", "tests"} <= set(result)
         for test in result["tests"]:
@@ -274,6 +280,7 @@ def test_patched_helpers_and_hidden_tracebacks_do_not_fool_the_grader(graded):
 
 def test_tests_come_from_the_autograder_read_before_grading(graded):
     _, by_name = graded
+    expect(by_name["edited_public_tests"], ex1=0, ex2=0, ex3=0)
     expect(by_name["rewrites_tests"], ex1=0)  # its rewrite of the autograder's tests changed nothing
     expect(by_name["solved"])
 
