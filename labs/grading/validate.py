@@ -64,19 +64,19 @@ def config_problems(lab):
 
 
 def structure(lab, say):
-    """Check everything that needs no kernel; return the tests, or None after saying what is wrong."""
+    """Check everything that needs no kernel, saying what is wrong; True when nothing is."""
     tests, errors = runner.collect(lab.folder)
     problems = errors + config_problems(lab) + cell_problems(lab) + exercise_problems(lab, tests)
     if not tests and not errors:
         problems.append("no tests found in tests/public or tests/hidden (files named test_*.py)")
     if problems:
         say(f"  {BAD} structure:\n" + "\n".join(f"      - {problem}" for problem in problems))
-        return None
+        return False
     hidden = sum(test["hidden"] for test in tests)
     points = sum(test["points"] for test in tests)
     say(f"  {OK} structure: {len(lab.exercises())} exercises, {len(tests)} tests "
         f"({len(tests) - hidden} public, {hidden} hidden), {points:g} points")
-    return tests
+    return True
 
 
 def judge(label, grade, should_pass, say):
@@ -95,7 +95,7 @@ def judge(label, grade, should_pass, say):
 def validate(lab, say=print):
     """Validate `lab`, saying each finding; True when it is ready to release."""
     say(f"{lab.folder}: {lab.title}")
-    if structure(lab, say) is None:
+    if not structure(lab, say):
         return False
     with tempfile.TemporaryDirectory(prefix="numtorch-validate-") as folder:
         release = Path(folder) / lab.notebook_path.name
