@@ -179,6 +179,16 @@ class NumtorchMagics(Magics):
         options = self._options(args)
         return draw(*roots, names=self.shell.user_ns, **{k: options[k] for k in DRAW_OPTIONS})
 
+    @line_magic
+    def check(self, line):
+        """Run the public tests of a lab exercise against this notebook: `%check ex1` (same as labs.check)."""
+        exercise = line.strip()
+        if not exercise or " " in exercise:
+            raise UsageError("%check: name one exercise, e.g. %check ex1")
+        import labs  # the lab tools are optional for the magics: imported only when asked for
+
+        labs.check(exercise, namespace=self.shell.user_ns)
+
     # ---- helpers ----------------------------------------------------------------------------------
     def _options(self, args=None):
         """Each option from the command line when given there, else the configured default."""

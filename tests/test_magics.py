@@ -192,3 +192,14 @@ def test_numtorch_graph_draws_a_tensor_now(shell):
         shell.run_line_magic("numtorch_graph", "--bogus loss")
     with pytest.raises(UsageError, match="not a Tensor"):
         shell.run_line_magic("numtorch_graph", "loss.item()")
+
+
+def test_check_runs_the_exercise_public_tests_in_the_notebook_namespace(shell, monkeypatch):
+    import labs
+
+    calls = []
+    monkeypatch.setattr(labs, "check", lambda exercise, namespace=None: calls.append((exercise, namespace)))
+    shell.run_line_magic("check", "ex1")
+    assert calls == [("ex1", shell.user_ns)]
+    with pytest.raises(UsageError, match="name one exercise"):
+        shell.run_line_magic("check", "")
