@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 WORK ?= work
 PORT ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup test lab bench clean
 
@@ -17,7 +18,7 @@ test: setup
 lab: setup
 	$(PY) -m numtorch_magics install-kernel --sys-prefix
 	$(PY) -m labs release-all --out $(WORK)
-	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=$(WORK) --ServerApp.root_dir=$(WORK)
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(WORK) $(ROOT_FLAG)
 
 bench: setup
 	$(PY) benchmarks/run_all.py
