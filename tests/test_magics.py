@@ -1,5 +1,6 @@
 """The magics in an in-process IPython shell (the singleton, every display format active)."""
 
+import pathlib
 import re
 
 import numpy as np
@@ -203,3 +204,13 @@ def test_check_runs_the_exercise_public_tests_in_the_notebook_namespace(shell, m
     assert calls == [("ex1", shell.user_ns)]
     with pytest.raises(UsageError, match="name one exercise"):
         shell.run_line_magic("check", "")
+
+
+def test_the_readme_cell_draws_its_backward_with_names(shell, views):
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    cell = re.search(r"```\n(%%numtorch\n.*?)```", readme, re.S).group(1)
+    result, _ = run(shell, cell)
+    assert result.success and len(views) == 1
+    labels = {node.label for node in views[0].graph.values}
+    assert {"w", "x", "loss"} <= labels
+    assert views[0].graph.by_label("w").grad is not None
