@@ -41,7 +41,7 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: apt-get install ${apt_pkgs[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}"; } >/dev/null \
+        { apt-get update -qq && apt-get install -y -qq "${apt_pkgs[@]}"; } >/dev/null \
             || echo "setup: apt-get failed; graph rendering uses its fallback and the browser test skips"
     else
         echo "setup: cannot install ${apt_pkgs[*]} (not root or no apt-get);"
