@@ -128,6 +128,31 @@ def test_restore_runs_every_copy_of_an_answer_and_stubs_a_deleted_one(lab):
                      "Answer cell 'ex3-answer' is missing from your notebook: graded as unanswered."]
 
 
+def test_source_cells_without_metadata_are_the_students(lab_copy):
+    """A plain source cell is released as it is, and at grading the student's copy runs once, in its place."""
+    def add_plain_cells(notebook):
+        at = notebook.cells.index(by_id(notebook, "ex1-check")) + 1
+        notebook.cells[at:at] = [nbformat.v4.new_markdown_cell("Try relu:"), nbformat.v4.new_code_cell("trial = relu(-1)")]
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell("Welcome."))
+
+    edit_notebook(lab_copy, add_plain_cells)
+    lab = load_lab(lab_copy)
+    submission = student_notebook(lab)
+    plain = next(c for c in submission.cells if c.source == "trial = relu(-1)")
+    assert "numtorch" not in plain.metadata and "editable" not in plain.metadata  # released unlocked
+    after = submission.cells.index(plain) + 1
+    submission.cells[after:after] = [nbformat.v4.new_code_cell("print(trial)"), nbformat.v4.new_code_cell("trial += 1")]
+    submission.cells.insert(1, nbformat.v4.new_code_cell("import math"))
+    steps, notes = restore(lab, submission)
+    assert [step.cell.source for step in steps] == [cell.source for cell in submission.cells]
+    assert [step.role for step in steps if step.cell_id is None] == ["scratch"] * 6
+    assert notes == []
+    plain.source = "trial = relu(-2)"  # the student's to edit; a deleted one is gone
+    submission.cells.remove(next(c for c in submission.cells if c.source == "Try relu:"))
+    steps, notes = restore(lab, submission)
+    assert [step.cell.source for step in steps] == [cell.source for cell in submission.cells] and notes == []
+
+
 # --- validate: the structure checks ---------------------------------------------------------------------------
 
 def edit_notebook(folder, change):

@@ -100,11 +100,11 @@ def read_notebook(path, max_bytes=50_000_000):
 
 
 def cell_role(cell):
-    """(id, role) from `metadata.numtorch`, or (None, None) for the student's own cells."""
+    """(id, role) from `metadata.numtorch`; the id is None when there is none (the student's own cells)."""
     meta = cell.get("metadata", {}).get("numtorch")
     if not isinstance(meta, dict):
         return None, None
-    return meta.get("id"), meta.get("role")
+    return meta.get("id") or None, meta.get("role")
 
 
 def checked_exercise(cell):

@@ -3,7 +3,9 @@
 Locked cells (setup, check, locked) always come from the lab, whatever the student did to them: edited,
 deleted, duplicated or moved. Answer cells come from the student, matched by `metadata.numtorch.id`; a
 deleted answer becomes the released stub (unanswered). The student's own cells (no id) stay, each after
-the lab cell it followed in the submission. Every repair is noted, so the feedback can say what happened.
+the lab cell it followed in the submission. A source cell without an id is the student's too: it was
+released as it is, so the submission's copy (edited, moved or deleted) is what runs. Every repair is
+noted, so the feedback can say what happened.
 """
 import copy
 from dataclasses import dataclass
@@ -24,6 +26,11 @@ class Step:
     exercise: str = None
 
 
+def lab_cells(lab):
+    """The released cells the grader restores: those with an id (a cell without one is the student's)."""
+    return [cell for cell in student_notebook(lab).cells if cell_role(cell)[0] is not None]
+
+
 def group_cells(cells, known_ids):
     """{lab cell id: the submission's copies of that cell and the student's cells after it}; None = before any."""
     groups, anchor = {}, None
@@ -37,7 +44,7 @@ def group_cells(cells, known_ids):
 
 def restore(lab, submission):
     """The cells to run for `submission`, in the lab's order, and notes on every repair made."""
-    released = student_notebook(lab).cells
+    released = lab_cells(lab)
     ids = [cell_role(cell)[0] for cell in released]
     groups = group_cells(submission.cells, set(ids))
     exercises = answer_exercises(lab.notebook.cells)
