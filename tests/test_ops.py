@@ -335,3 +335,11 @@ def test_softmax_rows_sum_to_one():
     x = nt.Tensor(np.random.default_rng(0).standard_normal((4, 6)) * 30)
     np.testing.assert_allclose(x.softmax().data.sum(axis=-1), 1.0)
     np.testing.assert_allclose(x.log_softmax().exp().data, x.softmax().data)
+
+
+def test_pow_gradients_at_zero_are_the_limits_not_nan():
+    x = nt.tensor([0.0, 1.5, 0.0], requires_grad=True)
+    y = nt.tensor([0.0, 2.5, 3.0], requires_grad=True)
+    (x ** y).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0.0, 2.5 * 1.5 ** 1.5, 0.0])
+    np.testing.assert_allclose(y.grad.data, [0.0, 1.5 ** 2.5 * np.log(1.5), 0.0])

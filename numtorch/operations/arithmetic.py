@@ -76,7 +76,7 @@ class Div(Operation):
 
 
 class Pow(Operation):
-    """z = x ** y;  dz/dx = y * x^(y-1), dz/dy = z * log(x)"""
+    """z = x ** y;  dz/dx = y * x^(y-1), dz/dy = z * log(x)  (both 0 at x = 0 where the limit is, as PyTorch)"""
     __slots__ = ()
 
     @staticmethod
@@ -92,7 +92,12 @@ class Pow(Operation):
         gx = gy = None
         if needs_x:
             squared = type(y) in (int, float) and y == 2  # the common x ** 2: skip a power
-            gx = grad * (2 * x) if squared else grad * y * x ** (y - 1)
+            if squared:
+                gx = grad * (2 * x)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    gx = grad * np.where(np.equal(y, 0), 0, y * x ** (y - 1))  # d(x^0)/dx = 0, even at 0
         if needs_y:
-            gy = grad * z * np.log(x, dtype=z.dtype)  # 2 ** x: log(2) in x's float32, not float64
+            with np.errstate(divide="ignore", invalid="ignore"):  # 2 ** x: log(2) in x's float32, not float64
+                gy = grad * np.where(np.equal(x, 0) & np.greater_equal(y, 0), 0, z * np.log(x, dtype=z.dtype))
         return gx, gy
