@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import labs.testing
 from labs.grading import runner
 from labs.grading.grade import Limits, grade_all
 from labs.grading.lab import BEGIN_SOLUTION, END_SOLUTION, cell_role, load_lab
@@ -102,15 +103,22 @@ def _failure_messages(tree):
                 yield node.lineno, (node.args[0] if node.args else None)
 
 
+def _unhinted(path):
+    """'file:line' of every failure message in a Python file that has no hint."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    texts = _module_texts(tree)
+    return [f"{path.name}:{line}" for line, message in _failure_messages(tree)
+            if message is None or not HINT.search(_message_text(message, texts))]
+
+
 def test_every_failure_message_in_the_tests_has_a_hint(lab):
-    missing = []
-    for path in sorted(lab.folder.glob("tests/*/test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        texts = _module_texts(tree)
-        missing += [f"{path.relative_to(lab.folder)}:{line}" for line, message in _failure_messages(tree)
-                    if message is None or not HINT.search(_message_text(message, texts))]
+    missing = [place for path in sorted(lab.folder.glob("tests/*/test_*.py")) for place in _unhinted(path)]
     assert not missing, (
         f"{lab.folder.name}: failure messages without a hint (write 'Hint: ...' in each message): {missing}")
+
+
+def test_the_helpers_lab_tests_share_fail_with_hints():
+    assert not _unhinted(Path(labs.testing.__file__)), "labs/testing.py: write 'Hint: ...' in each failure message"
 
 
 def test_has_a_graph_view_or_stepper_moment(lab):

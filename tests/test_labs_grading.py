@@ -107,8 +107,9 @@ def submissions(source, blank, autograder):
             def mse(pred, target):
                 return 0.0
 
-            import labs, numpy, numpy.testing, builtins
+            import labs, labs.testing, numpy, numpy.testing, builtins
             labs.check = lambda *args: print("✅ all tests passed")
+            labs.testing.call = lambda *args, **kwargs: 2.5  # what the hidden test of mse wants
             numpy.allclose = numpy.isclose = lambda *args, **kwargs: True
             numpy.testing.assert_allclose = lambda *args, **kwargs: None
             builtins.round = lambda *args: 0
@@ -271,7 +272,8 @@ def test_patched_helpers_and_hidden_tracebacks_do_not_fool_the_grader(graded):
     _, by_name = graded
     result = by_name["patched_helpers"]
     expect(result, ex1=2, ex2=1)  # relu = identity keeps positives and shapes; mse = 0 is right for equal arrays
-    assert "numpy.allclose" in result["output"] and "builtins.round" in result["output"]
+    for name in ("numpy.allclose", "builtins.round", "labs.testing.call"):
+        assert name in result["output"], result["output"]
     assert "negative values become 0" in messages(result, "ex1")
     hidden = by_name["hidden_traceback"]
     expect(hidden, ex1=0)

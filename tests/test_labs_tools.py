@@ -77,9 +77,18 @@ def test_release_writes_student_and_autograder_copies(lab, tmp_path):
     with zipfile.ZipFile(tmp_path / "autograder.zip") as archive:
         names = set(archive.namelist())
         assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/tests/hidden/test_example.py",
-                "python/labs/grading/grade.py", "python/numtorch/__init__.py"} <= names
+                "python/labs/grading/grade.py", "python/labs/testing.py", "python/numtorch/__init__.py"} <= names
         assert not any(name.startswith("python/labs/_example") or "__pycache__" in name for name in names)
         assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
+
+
+def test_a_student_gets_every_file_but_the_source_and_the_hidden_tests(lab_copy, tmp_path):
+    for name in ("data/points.csv", "tests/conftest.py", "tests/hidden/answers.npy", "tests/public/__pycache__/x.pyc"):
+        (lab_copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (lab_copy / name).write_text("x")
+    release(load_lab(lab_copy), tmp_path)
+    student = sorted(str(p.relative_to(tmp_path / "student")) for p in (tmp_path / "student").rglob("*") if p.is_file())
+    assert student == ["data/points.csv", "example.ipynb", "lab.toml", "tests/conftest.py", "tests/public/test_example.py"]
 
 
 def test_release_all_keeps_a_students_work(lab_copy, tmp_path, capsys):
@@ -151,6 +160,61 @@ def test_source_cells_without_metadata_are_the_students(lab_copy):
     submission.cells.remove(next(c for c in submission.cells if c.source == "Try relu:"))
     steps, notes = restore(lab, submission)
     assert [step.cell.source for step in steps] == [cell.source for cell in submission.cells] and notes == []
+
+
+# --- labs.testing: the helpers lab tests import ---------------------------------------------------------------
+
+def failure(fn, *args, **kwargs):
+    """The message of the AssertionError fn(*args, **kwargs) raises."""
+    with pytest.raises(AssertionError) as raised:
+        fn(*args, **kwargs)
+    return str(raised.value)
+
+
+def test_lab_test_helpers_fail_with_hints():
+    import numpy as np
+
+    import numtorch as nt
+    from labs.grading.runner import Namespace
+    from labs.testing import assert_gradients, call, get, operation, tensor
+
+    def stub(x):
+        raise NotImplementedError()
+
+    def crash(x):
+        return x.reshape(7)
+
+    ns = Namespace(stub=stub, number=3)
+    assert get(ns, "number") == 3
+    assert failure(get, ns, "relu") == failure(ns.__getitem__, "relu") == (
+        "your notebook defines no `relu`. Hint: run the cell that defines it (and every cell above it) without "
+        "errors, and check its name.")
+    assert failure(get, ns, "relu", "run the ReLU cell.").endswith("Hint: run the ReLU cell.")
+    batch = nt.tensor(np.zeros((2, 3, 4)))
+    assert failure(call, stub, batch) == ("stub(Tensor of shape (2, 3, 4)): stub is not written yet (it still raises "
+                                          "NotImplementedError). Hint: replace `raise NotImplementedError()` with your code.")
+    assert failure(call, stub, 1, hint="add one.", what="`inc`").endswith("your code; add one.")
+    assert failure(call, crash, (2, 3), hint="reshape to (6,).") == (
+        "crash((2, 3)) raised AttributeError: 'tuple' object has no attribute 'reshape'. Hint: reshape to (6,).")
+    assert "Hint: call it the same way in a scratch cell" in failure(call, crash, lambda: 0)
+    assert call(lambda a, b: a + b, 1, 2, hint="never shown") == 3
+    assert "should be an nt.Tensor, got list. Hint:" in failure(tensor, [1], "flatten(batch)")
+    assert "Hint: keep the line `class stub(nt.Operation):`" in failure(operation, ns, "stub")
+
+    class Twice(nt.Operation):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise NotImplementedError()
+
+    assert failure(assert_gradients, "Twice", Twice.apply, [np.ones(3)], "twice the grad.") == (
+        "Twice on input shapes (3,): backward is not written yet (it still raises NotImplementedError). "
+        "Hint: twice the grad.")
+    Twice.backward = staticmethod(lambda ctx, grad: grad)
+    assert "finite differences give" in failure(assert_gradients, "Twice", Twice.apply, [np.ones(3)], "twice the grad.")
 
 
 # --- validate: the structure checks ---------------------------------------------------------------------------

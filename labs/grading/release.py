@@ -1,7 +1,7 @@
 """Release a lab: the student's copy (no solutions, no hidden tests) and the autograder's copy.
 
     OUT/student/      <slug>.ipynb without solutions or instructor cells, locked cells read-only with
-                      checksums, outputs cleared; tests/public; the lab's data files
+                      checksums, outputs cleared; every other file of the lab but tests/hidden
     OUT/autograder/   the lab folder with the student notebook in place of the source: grading restores
                       locked cells and stubs from it and never needs the solutions, so they never reach
                       the grading machine, where submitted code runs
@@ -64,11 +64,16 @@ def student_notebook(lab):
     return notebook
 
 
+def entries(folder, left_out):
+    """The files and folders in `folder`, but those named in `left_out` and caches."""
+    names = [path.name for path in folder.iterdir()]
+    left_out = set(left_out) | SKIPPED(folder, names)
+    return [folder / name for name in sorted(names) if name not in left_out]
+
+
 def data_files(lab):
-    """The lab's files a student gets besides the notebook: all but the source notebook and the tests."""
-    names = [path.name for path in lab.folder.iterdir()]
-    left_out = {lab.notebook_path.name, "tests"} | SKIPPED(lab.folder, names)
-    return [lab.folder / name for name in sorted(names) if name not in left_out]
+    """The lab's files besides the notebook and its tests (lab.toml, data): the notebook's working folder."""
+    return entries(lab.folder, {lab.notebook_path.name, "tests"})
 
 
 def copy_into(paths, dest):
@@ -84,13 +89,14 @@ def copy_into(paths, dest):
 def release_student(lab, dest, keep_notebook=False):
     """Write the student's copy of `lab` into `dest`; return the notebook's path.
 
-    With `keep_notebook`, an existing notebook in `dest` (a student's work) is left untouched.
+    A student gets every file of the lab folder but the source notebook and tests/hidden. With
+    `keep_notebook`, an existing notebook in `dest` (a student's work) is left untouched.
     """
     dest = Path(dest)
     copy_into(data_files(lab), dest)
-    public = lab.folder / "tests" / "public"
-    if public.is_dir():
-        shutil.copytree(public, dest / "tests" / "public", ignore=SKIPPED, dirs_exist_ok=True)
+    tests = lab.folder / "tests"
+    if tests.is_dir():
+        copy_into(entries(tests, {"hidden"}), dest / "tests")
     path = dest / lab.notebook_path.name
     if not (keep_notebook and path.exists()):
         nbformat.write(student_notebook(lab), path)

@@ -23,19 +23,26 @@ TEST_DIRS = ("tests/public", "tests/hidden")
 
 # Modules whose functions tests rely on. `protect()` records them before the submission runs and
 # `restore_protected()` puts back anything the submission replaced (np.allclose = lambda *a: True, ...).
-PROTECTED = ("builtins", "math", "random", "numpy", "numpy.testing", "pytest", "numtorch.testing")
+PROTECTED = ("builtins", "math", "random", "numpy", "numpy.testing", "pytest", "numtorch.testing", "labs.testing")
 # Names IPython and ipykernel themselves rebind in builtins around every cell.
 KERNEL_BUILTINS = {"exit", "quit", "get_ipython", "display", "input", "_", "__", "___"}
 
+DEFINE_HINT = "run the cell that defines it (and every cell above it) without errors, and check its name."
+
 _saved_modules = {}
 _MISSING = object()
+
+
+def not_defined(name, hint=DEFINE_HINT):
+    """The failure of a test that needs a name the notebook does not define."""
+    return AssertionError(f"your notebook defines no `{name}`. Hint: {hint}")
 
 
 class Namespace(dict):
     """The notebook's namespace as tests see it: a missing name fails the test with a hint, not a KeyError."""
 
     def __missing__(self, name):
-        raise AssertionError(f"your notebook defines no `{name}`: run the cell that defines it, and check its name")
+        raise not_defined(name)
 
 
 class _Plugin:

@@ -2,43 +2,16 @@
 import numpy as np
 import pytest
 
+from labs.testing import assert_gradients, call, get, tensor
 import numtorch as nt
-from numtorch.testing import gradcheck
-
-HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
-
-
-def _get(ns, name):
-    assert name in ns, f"`{name}` is not defined. {HINT_RUN}"
-    return ns[name]
-
-
-def _call(fn, *args):
-    """fn(*args); a failed assertion with a hint when it raises."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{fn.__name__} is not written yet. Hint: replace `raise NotImplementedError()` "
-                             f"with your code.") from None
-    except Exception as error:
-        shapes = ", ".join(str(getattr(a, "shape", a)) for a in args)
-        raise AssertionError(f"{fn.__name__}({shapes}) raised {type(error).__name__}: {error}. Hint: call it "
-                             f"on the same input in a scratch cell to see the whole error.") from None
-
-
-def _tensor(value, what):
-    assert isinstance(value, nt.Tensor), (
-        f"{what} should be an nt.Tensor, got {type(value).__name__}. Hint: wrap the data: nt.Tensor(data) "
-        f"or nt.tensor(data).")
-    return value
 
 
 @pytest.mark.exercise("make")
 @pytest.mark.points(1)
 def test_make_exact_shapes_and_leaves(ns):
-    weights = _tensor(_get(ns, "weights"), "weights")
-    bias = _tensor(_get(ns, "bias"), "bias")
-    inputs = _tensor(_get(ns, "inputs"), "inputs")
+    weights = tensor(get(ns, "weights"), "weights")
+    bias = tensor(get(ns, "bias"), "bias")
+    inputs = tensor(get(ns, "inputs"), "inputs")
     assert bias.shape == (3,), f"bias has shape {bias.shape}, not (3,). Hint: a flat list [0.1, 0.2, 0.3], not a list in a list."
     assert weights.dtype == np.float64 and bias.dtype == np.float64, (
         f"weights and bias are {weights.dtype} and {bias.dtype}. Hint: tensors that track gradients hold float64.")
@@ -52,11 +25,11 @@ def test_make_exact_shapes_and_leaves(ns):
 @pytest.mark.exercise("shapes")
 @pytest.mark.points(1)
 def test_shapes_other_sizes_and_gradients(ns):
-    flatten, to_column = _get(ns, "flatten"), _get(ns, "to_column")
+    flatten, to_column = get(ns, "flatten"), get(ns, "to_column")
     rng = np.random.default_rng(11)
     for shape in [(1, 5, 2), (3, 1, 1), (2, 3, 4, 5), (4, 7), (6, 2, 1, 3)]:
         batch = nt.tensor(rng.normal(size=shape), requires_grad=True)
-        out = _tensor(_call(flatten, batch), "flatten(batch)")
+        out = tensor(call(flatten, batch), "flatten(batch)")
         rows = int(np.prod(shape[1:]))
         assert out.shape == (shape[0], rows), (
             f"flatten of a {shape} batch has shape {out.shape}, not {(shape[0], rows)}. Hint: the first size stays; "
@@ -68,7 +41,7 @@ def test_shapes_other_sizes_and_gradients(ns):
             f"no gradient of shape {shape} reached the batch. Hint: build the result with tensor methods only.")
     for n in [1, 7]:
         v = nt.tensor(rng.normal(size=n), requires_grad=True)
-        out = _tensor(_call(to_column, v), "to_column(v)")
+        out = tensor(call(to_column, v), "to_column(v)")
         assert out.shape == (n, 1), f"to_column of a length-{n} vector has shape {out.shape}, not {(n, 1)}. Hint: use the vector's length (or -1), not a fixed number."
 
 
@@ -86,7 +59,7 @@ def _random_pair(rng):
 @pytest.mark.exercise("broadcast")
 @pytest.mark.points(1)
 def test_broadcast_random_shapes(ns):
-    broadcast_shape = _get(ns, "broadcast_shape")
+    broadcast_shape = get(ns, "broadcast_shape")
     rng = np.random.default_rng(2024)
     pairs = [((), ()), ((), (2, 3)), ((1,), (3, 1, 1)), ((1, 1), (1,))] + [_random_pair(rng) for _ in range(200)]
     for a, b in pairs:
@@ -94,7 +67,7 @@ def test_broadcast_random_shapes(ns):
             expected = np.broadcast_shapes(a, b)
         except ValueError:
             expected = None
-        got = _call(broadcast_shape, a, b)
+        got = call(broadcast_shape, a, b)
         assert got == expected, (
             f"broadcast_shape({a}, {b}) returned {got!r}, expected {expected!r}. Hint: an empty shape () is a "
             f"single number and broadcasts with anything; pad with 1s on the left; a 1 on either side stretches.")
@@ -103,11 +76,11 @@ def test_broadcast_random_shapes(ns):
 @pytest.mark.exercise("standardize")
 @pytest.mark.points(1)
 def test_standardize_other_shapes(ns):
-    standardize = _get(ns, "standardize")
+    standardize = get(ns, "standardize")
     rng = np.random.default_rng(5)
     for shape in [(2, 1), (7, 4), (4, 4), (3, 5)]:
         raw = rng.normal(rng.normal(size=shape[1]) * 10, rng.uniform(0.5, 4, size=shape[1]), size=shape)
-        out = _tensor(_call(standardize, nt.tensor(raw, requires_grad=True)), "standardize(data)")
+        out = tensor(call(standardize, nt.tensor(raw, requires_grad=True)), "standardize(data)")
         assert out.shape == shape, f"standardize of a {shape} data set has shape {out.shape}. Hint: keep the data's shape."
         ok = np.allclose(out.data.mean(axis=0), 0, atol=1e-7) and np.allclose(out.data.std(axis=0), 1, atol=1e-7)
         assert ok, (f"on a {shape} data set the columns do not have mean 0 and standard deviation 1. Hint: work per "
@@ -117,8 +90,5 @@ def test_standardize_other_shapes(ns):
             f"on a {shape} data set a column is not a shifted, scaled copy of the data's column. Hint: subtract "
             f"one number per column, divide by one positive number per column.")
     data = rng.normal(size=(4, 3))
-    try:
-        gradcheck(standardize, data)
-    except Exception as error:
-        raise AssertionError(f"the gradient of standardize is wrong or missing ({type(error).__name__}: {error}). "
-                             f"Hint: use only tensor operations, so backward() can follow them.") from None
+    assert_gradients("the gradient of standardize", standardize, [data],
+                     "use only tensor operations, so backward() can follow them.")

@@ -2,40 +2,14 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, get, tensor
 import numtorch as nt
-
-HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
-
-
-def _get(ns, name):
-    assert name in ns, f"`{name}` is not defined. {HINT_RUN}"
-    return ns[name]
-
-
-def _call(fn, *args):
-    """fn(*args); a failed assertion with a hint when it raises."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{fn.__name__} is not written yet. Hint: replace `raise NotImplementedError()` "
-                             f"with your code.") from None
-    except Exception as error:
-        shapes = ", ".join(str(getattr(a, "shape", a)) for a in args)
-        raise AssertionError(f"{fn.__name__}({shapes}) raised {type(error).__name__}: {error}. Hint: call it "
-                             f"on the same input in a scratch cell to see the whole error.") from None
-
-
-def _tensor(value, what):
-    assert isinstance(value, nt.Tensor), (
-        f"{what} should be an nt.Tensor, got {type(value).__name__}. Hint: wrap the data: nt.Tensor(data) "
-        f"or nt.tensor(data).")
-    return value
 
 
 @pytest.mark.exercise("make")
 @pytest.mark.points(1)
 def test_weights(ns):
-    weights = _tensor(_get(ns, "weights"), "weights")
+    weights = tensor(get(ns, "weights"), "weights")
     assert weights.autograd, "weights does not track gradients. Hint: nt.Tensor(data, {\"autograd\": True})."
     assert weights.shape == (2, 3), f"weights has shape {weights.shape}, not (2, 3). Hint: two rows of three numbers."
     assert np.allclose(weights.data, [[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]]), (
@@ -45,10 +19,10 @@ def test_weights(ns):
 @pytest.mark.exercise("make")
 @pytest.mark.points(1)
 def test_bias_and_inputs(ns):
-    bias = _tensor(_get(ns, "bias"), "bias")
+    bias = tensor(get(ns, "bias"), "bias")
     assert bias.requires_grad, "bias does not track gradients. Hint: nt.tensor(data, requires_grad=True)."
     assert np.allclose(bias.data, [0.1, 0.2, 0.3]), f"bias holds {bias.data.tolist()}. Hint: [0.1, 0.2, 0.3]."
-    inputs = _tensor(_get(ns, "inputs"), "inputs")
+    inputs = tensor(get(ns, "inputs"), "inputs")
     assert not inputs.autograd, "inputs tracks gradients but is a constant. Hint: leave autograd out (it is False by default)."
     assert inputs.shape == (4, 2) and np.array_equal(inputs.data, np.arange(8).reshape(4, 2)), (
         f"inputs holds {inputs.data.tolist()}. Hint: nt.Tensor(np.arange(8).reshape(4, 2)).")
@@ -57,9 +31,9 @@ def test_bias_and_inputs(ns):
 @pytest.mark.exercise("shapes")
 @pytest.mark.points(1)
 def test_flatten(ns):
-    flatten = _get(ns, "flatten")
+    flatten = get(ns, "flatten")
     batch = nt.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
-    out = _tensor(_call(flatten, batch), "flatten(batch)")
+    out = tensor(call(flatten, batch), "flatten(batch)")
     assert out.shape == (2, 12), f"flatten of a (2, 3, 4) batch has shape {out.shape}, not (2, 12). Hint: keep the first size, multiply the others (or use -1)."
     assert np.array_equal(out.data, np.arange(24.0).reshape(2, 12)), "flatten changed the order of the numbers. Hint: reshape keeps the order; do not transpose."
     assert out.autograd, "the result of flatten does not track gradients. Hint: use batch.reshape(...), a tensor method, not np.reshape."
@@ -68,9 +42,9 @@ def test_flatten(ns):
 @pytest.mark.exercise("shapes")
 @pytest.mark.points(1)
 def test_to_column(ns):
-    to_column = _get(ns, "to_column")
+    to_column = get(ns, "to_column")
     v = nt.tensor([1.0, 2.0, 3.0, 4.0, 5.0], requires_grad=True)
-    out = _tensor(_call(to_column, v), "to_column(v)")
+    out = tensor(call(to_column, v), "to_column(v)")
     assert out.shape == (5, 1), f"to_column of a length-5 vector has shape {out.shape}, not (5, 1). Hint: reshape to (n, 1); -1 can stand for n."
     assert np.array_equal(out.data[:, 0], v.data), "to_column changed the numbers. Hint: only the shape should change."
     assert out.autograd, "the result of to_column does not track gradients. Hint: use the tensor's reshape method."
@@ -79,13 +53,13 @@ def test_to_column(ns):
 @pytest.mark.exercise("broadcast")
 @pytest.mark.points(2)
 def test_broadcast_examples(ns):
-    broadcast_shape = _get(ns, "broadcast_shape")
+    broadcast_shape = get(ns, "broadcast_shape")
     for a, b in [((4, 3), (3,)), ((4, 1), (3,)), ((2, 1, 5), (3, 1)), ((4, 3), (4,)), ((5,), (5,))]:
         try:
             expected = np.broadcast_shapes(a, b)
         except ValueError:
             expected = None
-        got = _call(broadcast_shape, a, b)
+        got = call(broadcast_shape, a, b)
         assert got == expected, (
             f"broadcast_shape({a}, {b}) returned {got!r}, expected {expected!r}. Hint: pad the shorter shape with 1s "
             f"on the left, then compare position by position; return a tuple, or None when two sizes differ and "
@@ -95,9 +69,9 @@ def test_broadcast_examples(ns):
 @pytest.mark.exercise("standardize")
 @pytest.mark.points(2)
 def test_standardize(ns):
-    standardize = _get(ns, "standardize")
+    standardize = get(ns, "standardize")
     data = nt.tensor(np.random.default_rng(1).normal(5.0, 3.0, size=(6, 3)), requires_grad=True)
-    out = _tensor(_call(standardize, data), "standardize(data)")
+    out = tensor(call(standardize, data), "standardize(data)")
     assert out.shape == (6, 3), f"standardize of a (6, 3) data set has shape {out.shape}. Hint: the result has the shape of the data."
     assert np.allclose(out.data.mean(axis=0), 0, atol=1e-7), (
         f"column means are {out.data.mean(axis=0).round(4).tolist()}, not 0. Hint: subtract data.mean(dim=0), the mean of each column (dim=0 runs down the rows).")

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, close, get
 import numtorch as nt
 from numtorch.testing import numerical_grad
 
-HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
 HINTS = {
     "v": "Hint: L = v·v, so dL/dv = 2v, with v computed from the x and y you are given.",
     "u": "Hint: v = u + x moves one for one with u, so dL/du = dL/dv.",
@@ -13,31 +13,6 @@ HINTS = {
     "x": "Hint: x is used twice. Add the gradient through u (dL/du · y) and the one straight into v (dL/dv · 1).",
     "L": "Hint: the root's own gradient is dL/dL = 1.",
 }
-
-
-def _get(ns, name):
-    assert name in ns, f"`{name}` is not defined. {HINT_RUN}"
-    return ns[name]
-
-
-def _close(value, expected):
-    """value is a number (or one-element tensor) close to expected."""
-    try:
-        return bool(np.isclose(float(value), expected, atol=1e-4))
-    except (TypeError, ValueError):
-        return False
-
-
-def _call(fn, *args):
-    """fn(*args); a failed assertion with a hint when it raises."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{fn.__name__} is not written yet. Hint: replace `raise NotImplementedError()` "
-                             f"with your code.") from None
-    except Exception as error:
-        raise AssertionError(f"{fn.__name__}{args} raised {type(error).__name__}: {error}. Hint: call it the same "
-                             f"way in a scratch cell to see the whole error.") from None
 
 
 def _graph_grads(x, y):
@@ -55,13 +30,13 @@ def _graph_grads(x, y):
 @pytest.mark.exercise("chain_rule")
 @pytest.mark.points(1)
 def test_by_hand_many_points(ns):
-    by_hand = _get(ns, "by_hand")
+    by_hand = get(ns, "by_hand")
     rng = np.random.default_rng(21)
     cases = [(1.0, 2.0, 0.0, 5.0), (2.0, 1.0, 1.5, 4.0)] + [tuple(rng.normal(0, 2, size=4)) for _ in range(20)]
     for w, b, x, y in cases:
-        got = _call(by_hand, float(w), float(b), float(x), float(y))
+        got = call(by_hand, float(w), float(b), float(x), float(y))
         dw, db = (float(g) for g in numerical_grad(lambda w, b: (w * x + b - y) ** 2, w, b))
-        ok = isinstance(got, (tuple, list)) and len(got) == 2 and _close(got[0], dw) and _close(got[1], db)
+        ok = isinstance(got, (tuple, list)) and len(got) == 2 and close(got[0], dw) and close(got[1], db)
         assert ok, (f"by_hand{(w, b, x, y)} returned {got!r}, expected ({dw:.4g}, {db:.4g}). Hint: both are 2u times "
                     f"du/dw = x or du/db = 1, with u = w·x + b − y computed from the arguments.")
 
@@ -69,15 +44,15 @@ def test_by_hand_many_points(ns):
 @pytest.mark.exercise("reuse")
 @pytest.mark.points(1)
 def test_predict_grads_other_values(ns):
-    predict_grads = _get(ns, "predict_grads")
+    predict_grads = get(ns, "predict_grads")
     rng = np.random.default_rng(22)
     cases = [(0.0, 4.0), (2.0, 0.0), (-1.0, -1.0)] + [tuple(rng.normal(0, 3, size=2)) for _ in range(15)]
     for x, y in cases:
-        got = _call(predict_grads, float(x), float(y))
+        got = call(predict_grads, float(x), float(y))
         assert isinstance(got, dict), f"predict_grads returned a {type(got).__name__}. Hint: return a dict."
         expected = _graph_grads(float(x), float(y))
         for name in ["v", "u", "y", "x"]:
-            assert _close(got.get(name), expected[name]), (
+            assert close(got.get(name), expected[name]), (
                 f"predict_grads({x:.3g}, {y:.3g})[{name!r}] is {got.get(name)}, but backward() gives "
                 f"{expected[name]:.4g}. {HINTS[name]}")
 
@@ -85,24 +60,24 @@ def test_predict_grads_other_values(ns):
 @pytest.mark.exercise("read_graph")
 @pytest.mark.points(1)
 def test_read_off_u_v_L(ns):
-    read_off = _get(ns, "read_off")
+    read_off = get(ns, "read_off")
     assert isinstance(read_off, dict), f"read_off is a {type(read_off).__name__}. Hint: a dict with one key per box."
     expected = _graph_grads(3.0, -2.0)
     for name in ["u", "v", "L"]:
         value = read_off.get(name)
-        assert _close(value, expected[name]), (
+        assert close(value, expected[name]), (
             f"read_off[{name!r}] is {value!r}, but its box shows {expected[name]}. {HINTS[name]}")
 
 
 @pytest.mark.exercise("descend")
 @pytest.mark.points(1)
 def test_descend_vector_and_zero_steps(ns):
-    descend = _get(ns, "descend")
+    descend = get(ns, "descend")
     rng = np.random.default_rng(23)
     target, start = rng.normal(size=4), rng.normal(size=4)
     for lr, steps in [(0.05, 7), (0.3, 3), (0.2, 0)]:
         w = nt.tensor(start, requires_grad=True)
-        out = _call(descend, w, lambda w: ((w - target) ** 2).sum(), lr, steps)
+        out = call(descend, w, lambda w: ((w - target) ** 2).sum(), lr, steps)
         assert out is w, "descend did not return the tensor it was given. Hint: update w.data in place and `return w`."
         expected = target + (start - target) * (1 - 2 * lr) ** steps
         assert np.allclose(w.data, expected), (

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, close, get
 import numtorch as nt
 from numtorch.testing import numerical_grad
 
-HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
 HINTS = {
     "v": "Hint: L = v·v, so dL/dv = 2v.",
     "u": "Hint: v = u + x moves one for one with u, so dL/du = dL/dv.",
@@ -14,31 +14,6 @@ HINTS = {
     "L": "Hint: the root's own gradient is dL/dL = 1.",
     "dead": "Hint: the dead branch does not lead to L, so backward never visits it: its box reads 'grad —', i.e. None.",
 }
-
-
-def _get(ns, name):
-    assert name in ns, f"`{name}` is not defined. {HINT_RUN}"
-    return ns[name]
-
-
-def _close(value, expected):
-    """value is a number (or one-element tensor) close to expected."""
-    try:
-        return bool(np.isclose(float(value), expected, atol=1e-4))
-    except (TypeError, ValueError):
-        return False
-
-
-def _call(fn, *args):
-    """fn(*args); a failed assertion with a hint when it raises."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{fn.__name__} is not written yet. Hint: replace `raise NotImplementedError()` "
-                             f"with your code.") from None
-    except Exception as error:
-        raise AssertionError(f"{fn.__name__}{args} raised {type(error).__name__}: {error}. Hint: call it the same "
-                             f"way in a scratch cell to see the whole error.") from None
 
 
 def _neuron_grads(w, b, x, y):
@@ -61,16 +36,16 @@ def _graph_grads(x, y):
 @pytest.mark.exercise("chain_rule")
 @pytest.mark.points(2)
 def test_by_hand(ns):
-    by_hand = _get(ns, "by_hand")
+    by_hand = get(ns, "by_hand")
     for w, b, x, y in [(2.0, 1.0, 3.0, 4.0), (1.5, -0.5, -2.0, 1.0)]:
-        got = _call(by_hand, w, b, x, y)
+        got = call(by_hand, w, b, x, y)
         assert isinstance(got, (tuple, list)) and len(got) == 2, (
             f"by_hand{(w, b, x, y)} returned {got!r}. Hint: return two numbers: `return dL_dw, dL_db`.")
         dw, db = _neuron_grads(w, b, x, y)
-        assert _close(got[1], db), (
+        assert close(got[1], db), (
             f"by_hand{(w, b, x, y)}: dL/db is {got[1]}, expected {db:.4g}. Hint: dL/db = dL/du · du/db with "
             f"u = w·x + b − y; dL/du = 2u and du/db = 1.")
-        assert _close(got[0], dw), (
+        assert close(got[0], dw), (
             f"by_hand{(w, b, x, y)}: dL/dw is {got[0]}, expected {dw:.4g}. Hint: dL/dw = dL/du · du/dw, and "
             f"du/dw = x.")
 
@@ -78,20 +53,20 @@ def test_by_hand(ns):
 @pytest.mark.exercise("reuse")
 @pytest.mark.points(2)
 def test_predict_grads(ns):
-    predict_grads = _get(ns, "predict_grads")
-    got = _call(predict_grads, 3.0, -2.0)
+    predict_grads = get(ns, "predict_grads")
+    got = call(predict_grads, 3.0, -2.0)
     assert isinstance(got, dict), f"predict_grads returned a {type(got).__name__}. Hint: return a dict like {{'x': ..., 'y': ..., 'u': ..., 'v': ...}}."
     expected = _graph_grads(3.0, -2.0)
     for name in ["v", "u", "y", "x"]:
         assert name in got, f"predict_grads(3.0, -2.0) has no key {name!r}. Hint: the dict needs the keys 'x', 'y', 'u', 'v'."
-        assert _close(got[name], expected[name]), (
+        assert close(got[name], expected[name]), (
             f"predict_grads(3.0, -2.0)[{name!r}] is {got[name]}, but backward() gives {expected[name]}. {HINTS[name]}")
 
 
 @pytest.mark.exercise("read_graph")
 @pytest.mark.points(1)
 def test_read_off_x_y_dead(ns):
-    read_off = _get(ns, "read_off")
+    read_off = get(ns, "read_off")
     assert isinstance(read_off, dict), f"read_off is a {type(read_off).__name__}. Hint: a dict: {{'x': ..., 'dead': ...}}."
     expected = _graph_grads(3.0, -2.0)
     for name in ["x", "y", "dead"]:
@@ -99,7 +74,7 @@ def test_read_off_x_y_dead(ns):
         if expected[name] is None:
             assert read_off[name] is None, f"read_off[{name!r}] is {read_off[name]!r}. {HINTS[name]}"
         else:
-            assert _close(read_off[name], expected[name]), (
+            assert close(read_off[name], expected[name]), (
                 f"read_off[{name!r}] is {read_off[name]!r}, but its box shows {expected[name]}. {HINTS[name]}")
 
 
@@ -111,9 +86,9 @@ def _descent_expected(w0, target, lr, steps):
 @pytest.mark.exercise("descend")
 @pytest.mark.points(2)
 def test_descend_scalar(ns):
-    descend = _get(ns, "descend")
+    descend = get(ns, "descend")
     w = nt.Tensor(0.0, autograd=True)
-    out = _call(descend, w, lambda w: (w - 3) ** 2, 0.1, 5)
+    out = call(descend, w, lambda w: (w - 3) ** 2, 0.1, 5)
     assert out is w, "descend did not return the tensor it was given. Hint: update w.data in place and `return w`."
     expected = _descent_expected(0.0, 3.0, 0.1, 5)
     if w.grad is not None:

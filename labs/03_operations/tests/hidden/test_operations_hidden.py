@@ -2,108 +2,51 @@
 import pytest
 import numpy as np
 
+from labs.testing import assert_gradients, backward_shapes, engine_unbroadcast, get, operation
 import numtorch as nt
-from numtorch.errors import GradcheckError
-from numtorch.testing import gradcheck
-
-HINT_RUN = "Hint: define it in your answer cell, then run that cell (and every cell above it) without errors."
-
-
-def _get(ns, name):
-    assert name in ns, f"`{name}` is not defined. {HINT_RUN}"
-    return ns[name]
-
-
-def _op(ns, name):
-    op = _get(ns, name)
-    assert isinstance(op, type) and issubclass(op, nt.Operation), (
-        f"`{name}` is not an nt.Operation subclass. Hint: keep the line `class {name}(nt.Operation):` as given.")
-    return op
-
-
-def _problem(fn, *arrays):
-    """None when fn's backward agrees with finite differences on these inputs, else what went wrong."""
-    try:
-        gradcheck(fn, *arrays)
-    except NotImplementedError:
-        return "backward is not written yet (it still raises NotImplementedError)"
-    except GradcheckError as error:
-        return str(error)
-    except Exception as error:
-        return f"{type(error).__name__}: {error}"
-    return None
-
-
-def _assert_grads(what, fn, arrays, hint):
-    problem = _problem(fn, *arrays)
-    shapes = ", ".join(str(np.shape(a)) for a in arrays)
-    assert problem is None, f"{what} on input shapes {shapes}: {problem}. Hint: {hint}"
-
-
-def _assert_forward(what, fn, arrays, expected):
-    out = fn(*[nt.tensor(a) for a in arrays])
-    assert np.allclose(out.data, expected), (
-        f"{what}: forward gives wrong values. Hint: the forward was written for you; put it back as it was.")
-
-
-def _backward_shapes(fn, *arrays):
-    """The shapes of the gradients fn's op returns from backward itself, before the engine sees them."""
-    out = fn(*[nt.tensor(a, requires_grad=True) for a in arrays])
-    try:
-        grads = type(out.grad_fn).backward(out.grad_fn, np.ones_like(out.data))
-    except Exception as error:
-        return f"backward raised {type(error).__name__}: {error}"
-    return [np.shape(g) for g in (grads if isinstance(grads, tuple) else (grads,))]
-
-
-def _engine_unbroadcast(grad, shape):
-    """What NumTorch's engine makes of a gradient `grad` for an input of `shape` that was broadcast."""
-    leaf = nt.tensor(np.zeros(shape), requires_grad=True)
-    (leaf + np.zeros(grad.shape)).backward(grad)
-    return leaf.grad.data
 
 
 @pytest.mark.exercise("mul")
 @pytest.mark.points(1)
 def test_mul_broadcast_and_scalars(ns):
-    MyMul = _op(ns, "MyMul")
+    MyMul = operation(ns, "MyMul")
     rng = np.random.default_rng(41)
     for a, b in [((3, 4), (4,)), ((2, 1, 3), (4, 1)), ((5,), ()), ((1,), (6,))]:
-        _assert_grads("MyMul", MyMul.apply, [rng.normal(size=a), rng.normal(size=b)],
-                      "the same formula works for any shapes (the engine sums broadcast gradients back for you); does "
-                      "your backward assume both inputs have the same shape, or use anything but the saved arrays?")
+        assert_gradients("MyMul", MyMul.apply, [rng.normal(size=a), rng.normal(size=b)],
+                         "the same formula works for any shapes (the engine sums broadcast gradients back for you); does "
+                         "your backward assume both inputs have the same shape, or use anything but the saved arrays?")
 
 
 @pytest.mark.exercise("sigmoid")
 @pytest.mark.points(1)
 def test_sigmoid_other_shapes(ns):
-    MySigmoid = _op(ns, "MySigmoid")
+    MySigmoid = operation(ns, "MySigmoid")
     rng = np.random.default_rng(42)
     for x in [rng.normal(0, 3, size=7), rng.normal(size=(2, 3, 4)), np.array(0.7), np.array([-8.0, 8.0])]:
-        _assert_grads("MySigmoid", MySigmoid.apply, [x],
-                      "everything is elementwise, so nothing in backward should depend on the shape (or be a number "
-                      "copied from the public test).")
+        assert_gradients("MySigmoid", MySigmoid.apply, [x],
+                         "everything is elementwise, so nothing in backward should depend on the shape (or be a number "
+                         "copied from the public test).")
 
 
 @pytest.mark.exercise("tanh")
 @pytest.mark.points(1)
 def test_tanh_other_shapes(ns):
-    MyTanh = _op(ns, "MyTanh")
+    MyTanh = operation(ns, "MyTanh")
     rng = np.random.default_rng(43)
     for x in [rng.normal(0, 2, size=6), rng.normal(size=(2, 2, 3)), np.array(-0.3), np.array([-4.0, 4.0])]:
-        _assert_grads("MyTanh", MyTanh.apply, [x], "everything is elementwise: nothing in backward should depend on the shape.")
+        assert_gradients("MyTanh", MyTanh.apply, [x], "everything is elementwise: nothing in backward should depend on the shape.")
 
 
 @pytest.mark.exercise("matmul")
 @pytest.mark.points(1)
 def test_matmul_other_shapes(ns):
-    MyMatMul = _op(ns, "MyMatMul")
+    MyMatMul = operation(ns, "MyMatMul")
     rng = np.random.default_rng(44)
     for a, b in [((1, 5), (5, 1)), ((4, 1), (1, 3)), ((6, 2), (2, 6)), ((3, 3), (3, 3))]:
         x, y = rng.normal(size=a), rng.normal(size=b)
-        _assert_grads("MyMatMul", MyMatMul.apply, [x, y],
-                      "check your products on a non-square case: x's gradient has x's shape, y's has y's.")
-        shapes = _backward_shapes(MyMatMul.apply, x, y)
+        assert_gradients("MyMatMul", MyMatMul.apply, [x, y],
+                         "check your products on a non-square case: x's gradient has x's shape, y's has y's.")
+        shapes = backward_shapes(MyMatMul.apply, x, y)
         assert shapes == [a, b], (
             f"MyMatMul.backward returned gradients of shapes {shapes} for inputs {[a, b]}. Hint: one gradient per "
             f"input, each in that input's shape.")
@@ -112,28 +55,28 @@ def test_matmul_other_shapes(ns):
 @pytest.mark.exercise("sum")
 @pytest.mark.points(1)
 def test_sum_3d_and_negative_dims(ns):
-    MySum = _op(ns, "MySum")
+    MySum = operation(ns, "MySum")
     rng = np.random.default_rng(45)
     x3, v = rng.normal(size=(2, 3, 4)), rng.normal(size=5)
     for x, dim in [(x3, 0), (x3, 1), (x3, 2), (x3, -1), (x3, None), (v, 0), (v, None)]:
-        _assert_grads(f"MySum with dim={dim}", (lambda a: MySum.apply(a)) if dim is None else
-                      (lambda a: MySum.apply(a, dim=dim)), [x],
-                      "put the summed axis back at position dim (np.expand_dims accepts negative dims too) before "
-                      "spreading; with no dim, every element gets the one upstream value.")
+        assert_gradients(f"MySum with dim={dim}", (lambda a: MySum.apply(a)) if dim is None else
+                         (lambda a: MySum.apply(a, dim=dim)), [x],
+                         "put the summed axis back at position dim (np.expand_dims accepts negative dims too) before "
+                         "spreading; with no dim, every element gets the one upstream value.")
 
 
 @pytest.mark.exercise("expand")
 @pytest.mark.points(1)
 def test_expand_other_dims_and_exact_shape(ns):
-    MyExpand = _op(ns, "MyExpand")
+    MyExpand = operation(ns, "MyExpand")
     rng = np.random.default_rng(46)
     m = rng.normal(size=(2, 3))
     for dim, copies in [(-1, 4), (2, 2), (0, 1), (1, 3)]:
         fn = lambda a: MyExpand.apply(a, dim=dim, copies=copies)
-        _assert_grads(f"MyExpand with dim={dim}, copies={copies}", fn, [m],
-                      "sum over the axis ctx.args['dim'] of grad (negative dims count from the end of the output's "
-                      "axes).")
-    shapes = _backward_shapes(lambda a: MyExpand.apply(a, dim=0, copies=3), m)
+        assert_gradients(f"MyExpand with dim={dim}, copies={copies}", fn, [m],
+                         "sum over the axis ctx.args['dim'] of grad (negative dims count from the end of the output's "
+                         "axes).")
+    shapes = backward_shapes(lambda a: MyExpand.apply(a, dim=0, copies=3), m)
     assert shapes == [(2, 3)], (
         f"with dim=0, MyExpand.backward returned a gradient of shape {shapes} for an input of shape (2, 3). Hint: the "
         f"engine happens to sum extra leading axes for you, but the backward itself should sum over the new axis.")
@@ -148,7 +91,7 @@ def _random_pair(rng):
 @pytest.mark.exercise("broadcast")
 @pytest.mark.points(1)
 def test_unbroadcast_random_and_broadcast_add_3d(ns):
-    unbroadcast, BroadcastAdd = _get(ns, "unbroadcast"), _op(ns, "BroadcastAdd")
+    unbroadcast, BroadcastAdd = get(ns, "unbroadcast"), operation(ns, "BroadcastAdd")
     rng = np.random.default_rng(47)
     pairs = [((3, 4), ()), ((2, 3), (1, 1)), ((5,), (1,)), ((2, 1), (2, 1))] + [_random_pair(rng) for _ in range(40)]
     for grad_shape, shape in pairs:
@@ -157,7 +100,7 @@ def test_unbroadcast_random_and_broadcast_add_3d(ns):
             got = unbroadcast(grad, shape)
         except Exception as error:
             got = f"an error, {type(error).__name__}: {error}"
-        expected = _engine_unbroadcast(grad, shape)
+        expected = engine_unbroadcast(grad, shape)
         assert not isinstance(got, str) and np.shape(got) == shape and np.allclose(got, expected), (
             f"unbroadcast(grad of shape {grad_shape}, {shape}) gave "
             f"{got if isinstance(got, str) else 'shape ' + str(np.shape(got))}, expected shape {shape} and sums "
@@ -165,6 +108,6 @@ def test_unbroadcast_random_and_broadcast_add_3d(ns):
             f"extra axes at all, and a 1 in the target where grad also has a 1.")
     a, b = (2, 1, 3), (4, 1)
     x, y = rng.normal(size=a), rng.normal(size=b)
-    _assert_grads("BroadcastAdd", BroadcastAdd.apply, [x, y], "each gradient goes through unbroadcast, to its input's saved shape.")
-    shapes = _backward_shapes(BroadcastAdd.apply, x, y)
+    assert_gradients("BroadcastAdd", BroadcastAdd.apply, [x, y], "each gradient goes through unbroadcast, to its input's saved shape.")
+    shapes = backward_shapes(BroadcastAdd.apply, x, y)
     assert shapes == [a, b], f"BroadcastAdd.backward returned shapes {shapes} for inputs {[a, b]}. Hint: unbroadcast both gradients."

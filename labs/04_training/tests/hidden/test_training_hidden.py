@@ -3,30 +3,9 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, get
 import numtorch as nt
 from numtorch.testing import numerical_grad
-
-
-def student(ns, name, hint):
-    """The notebook's `name`, or a failure that says which cell to run."""
-    if name not in ns:
-        raise AssertionError(f"`{name}` is not defined. Hint: {hint}")
-    return ns[name]
-
-
-def run(what, fn, *args, hint):
-    """fn(*args); a crash inside it becomes a failure that names `what` and gives the hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{what} still raises NotImplementedError. Hint: {hint}") from None
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. Hint: {hint}") from None
-
-
-def call(ns, name, *args, hint):
-    """Call the notebook's function `name` (see run)."""
-    return run(f"`{name}`", student(ns, name, f"run the cell that defines `{name}`."), *args, hint=hint)
 
 
 MLP_HINT = "build three new layers inside make_mlp at every call: LinearLayer, Tanh, LinearLayer."
@@ -37,13 +16,13 @@ STEP_HINT = ("forward with model(data), the loss with criterion(prediction, targ
 @pytest.mark.exercise("mlp")
 @pytest.mark.points(0.5)
 def test_make_mlp_builds_fresh_parameters(ns):
-    first = call(ns, "make_mlp", 2, 4, 1, hint=MLP_HINT)
-    second = call(ns, "make_mlp", 2, 4, 1, hint=MLP_HINT)
+    first = call(get(ns, "make_mlp"), 2, 4, 1, hint=MLP_HINT)
+    second = call(get(ns, "make_mlp"), 2, 4, 1, hint=MLP_HINT)
     shared = {id(p) for p in first.parameters()} & {id(p) for p in second.parameters()}
     assert not shared, ("two calls of make_mlp share parameters, so training one model changes the other. "
                         f"Hint: {MLP_HINT}")
-    out = run("make_mlp(7, 3, 5)", call(ns, "make_mlp", 7, 3, 5, hint=MLP_HINT), nt.Tensor(np.ones((2, 7))),
-              hint=MLP_HINT)
+    out = call(call(get(ns, "make_mlp"), 7, 3, 5, hint=MLP_HINT), nt.Tensor(np.ones((2, 7))), hint=MLP_HINT,
+               what="the model from make_mlp(7, 3, 5)")
     assert out.shape == (2, 5), f"make_mlp(7, 3, 5) maps a (2, 7) batch to {out.shape}, not (2, 5). Hint: {MLP_HINT}"
 
 
@@ -51,9 +30,9 @@ def test_make_mlp_builds_fresh_parameters(ns):
 @pytest.mark.points(0.5)
 def test_make_mlp_is_not_linear(ns):
     np.random.seed(6)
-    model = call(ns, "make_mlp", 2, 6, 1, hint=MLP_HINT)
+    model = call(get(ns, "make_mlp"), 2, 6, 1, hint=MLP_HINT)
     a, b, zero = (nt.Tensor(v) for v in ([[1.5, -2.0]], [[-0.5, 3.0]], [[0.0, 0.0]]))
-    f = lambda x: run("the model from make_mlp", model, x, hint=MLP_HINT).data
+    f = lambda x: call(model, x, hint=MLP_HINT, what="the model from make_mlp").data
     assert not np.allclose(f(a + b) - f(b), f(a) - f(zero)), (
         "the model from make_mlp is linear (f(a + b) - f(b) = f(a) - f(0)), so it cannot learn XOR. "
         "Hint: put nt.layers.Tanh() between the two LinearLayers.")
@@ -77,7 +56,7 @@ def test_train_step_is_one_step_of_gradient_descent(ns):
     for step in range(3):
         w, b = layer.weight.data.copy(), layer.bias.data.copy()
         gw, gb = numerical_grad(mse_of(data, target), w, b)
-        call(ns, "train_step", layer, nt.layers.MSELoss(), optimizer, data, target, hint=STEP_HINT)
+        call(get(ns, "train_step"), layer, nt.layers.MSELoss(), optimizer, data, target, hint=STEP_HINT)
         assert np.allclose(layer.weight.data, w - 0.05 * gw, atol=1e-6), (
             f"step {step + 1}: the weight did not move by -lr * gradient. Hint: gradients of leaves accumulate; "
             f"optimizer.step() clears them after the update, so call backward exactly once per step. {STEP_HINT}")
@@ -92,7 +71,7 @@ def test_train_step_with_cross_entropy(ns):
     layer = nt.layers.LinearLayer(3, 4)
     data, labels = nt.Tensor(np.random.randn(6, 3)), np.array([0, 1, 2, 3, 1, 0])
     optimizer = nt.optimizers.SGDOptimizer(layer.get_params(), lr=0.5)
-    losses = [call(ns, "train_step", layer, nt.layers.CrossEntropyLoss(), optimizer, data, labels, hint=STEP_HINT)
+    losses = [call(get(ns, "train_step"), layer, nt.layers.CrossEntropyLoss(), optimizer, data, labels, hint=STEP_HINT)
               for _ in range(20)]
     assert all(isinstance(v, float) for v in losses), f"train_step must return a float each time. Hint: {STEP_HINT}"
     assert losses[-1] < losses[0] - 0.3, (
@@ -103,7 +82,7 @@ def test_train_step_with_cross_entropy(ns):
 @pytest.mark.exercise("xor")
 @pytest.mark.points(0.5)
 def test_xor_model_is_trained(ns):
-    model = student(ns, "xor_model", "build and train xor_model in the XOR cell.")
+    model = get(ns, "xor_model", "build and train xor_model in the XOR cell.")
     data = nt.Tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     loss = nt.layers.MSELoss()(model(data), nt.Tensor([[0.0], [1.0], [1.0], [0.0]])).item()
     assert loss < 0.01, f"xor_model's MSE on XOR is {loss:.4f}, above 0.01. Hint: train the model you named xor_model."
@@ -114,7 +93,7 @@ def test_xor_model_is_trained(ns):
 @pytest.mark.exercise("xor")
 @pytest.mark.points(0.5)
 def test_xor_losses_record_the_training(ns):
-    losses = student(ns, "xor_losses", "run the XOR training cell.")
+    losses = get(ns, "xor_losses", "run the XOR training cell.")
     assert len(losses) == 1000, (
         f"xor_losses has {len(losses)} entries; expected one per step, 1000. Hint: append train_step's value "
         f"inside the loop.")
@@ -129,7 +108,7 @@ def test_xor_losses_record_the_training(ns):
 def test_cross_entropy_is_stable_for_large_logits(ns):
     logits = nt.Tensor([[1000.0, 0.0, -1000.0], [0.0, 800.0, 0.0]], autograd=True)
     labels = np.array([1, 2])
-    loss = call(ns, "cross_entropy", logits, labels, hint="use logits.log_softmax(dim=1), not softmax then log.")
+    loss = call(get(ns, "cross_entropy"), logits, labels, hint="use logits.log_softmax(dim=1), not softmax then log.")
     assert np.isfinite(loss.item()) and np.isclose(loss.item(), 900.0), (
         f"for logits of size 1000 the loss should be 900 (finite), got {loss.item()}. Hint: softmax(...).log() "
         f"rounds tiny probabilities to 0 and gives inf; logits.log_softmax(dim=1) stays finite.")
@@ -145,7 +124,7 @@ def test_cross_entropy_without_the_library_loss(ns, monkeypatch):
     monkeypatch.setattr(nt.layers.CrossEntropyLoss, "forward", forbidden)
     np.random.seed(9)
     logits, labels = nt.Tensor(np.random.randn(1, 4), autograd=True), np.array([3])
-    loss = call(ns, "cross_entropy", logits, labels,
+    loss = call(get(ns, "cross_entropy"), logits, labels,
                 hint="build it from log_softmax and indexing, without .cross_entropy or CrossEntropyLoss.")
     expected = -(logits.data[0, 3] - np.log(np.exp(logits.data[0]).sum()))
     assert np.isclose(loss.item(), expected), (
@@ -158,9 +137,9 @@ def test_cross_entropy_without_the_library_loss(ns, monkeypatch):
 def test_accuracy_edge_cases(ns):
     hint = "the fraction of rows whose argmax equals the label, converted with float(...)."
     logits = nt.Tensor([[0.1, 0.5, 0.2], [3.0, 1.0, 2.0], [0.0, -1.0, 4.0], [1.0, 2.0, 0.0]])
-    right = call(ns, "accuracy", logits, np.array([1, 0, 2, 1]), hint=hint)
-    wrong = call(ns, "accuracy", logits, np.array([0, 1, 1, 2]), hint=hint)
-    half = call(ns, "accuracy", logits, np.array([1, 1, 2, 0]), hint=hint)
+    right = call(get(ns, "accuracy"), logits, np.array([1, 0, 2, 1]), hint=hint)
+    wrong = call(get(ns, "accuracy"), logits, np.array([0, 1, 1, 2]), hint=hint)
+    half = call(get(ns, "accuracy"), logits, np.array([1, 1, 2, 0]), hint=hint)
     assert type(right) is float, f"accuracy should return a Python float, got {type(right).__name__}. Hint: {hint}"
     assert (right, wrong, half) == (1.0, 0.0, 0.5), (
         f"with 3 classes: all right should give 1.0, all wrong 0.0, two of four 0.5; got {right}, {wrong}, {half}. "
@@ -170,8 +149,8 @@ def test_accuracy_edge_cases(ns):
 @pytest.mark.exercise("moons")
 @pytest.mark.points(0.5)
 def test_moons_model_generalises_to_fresh_data(ns):
-    model = student(ns, "moons_model", "build and train moons_model in the moons cell.")
-    points, labels = student(ns, "make_moons", "run the cell that makes the moons data.")(400, 0.15, 123)
+    model = get(ns, "moons_model", "build and train moons_model in the moons cell.")
+    points, labels = get(ns, "make_moons", "run the cell that makes the moons data.")(400, 0.15, 123)
     predicted = model(nt.Tensor(points)).data.argmax(axis=1)
     fresh = np.mean(predicted == labels)
     assert fresh >= 0.9, (
@@ -182,13 +161,13 @@ def test_moons_model_generalises_to_fresh_data(ns):
 @pytest.mark.exercise("moons")
 @pytest.mark.points(0.5)
 def test_moons_losses_and_reported_accuracy(ns):
-    losses = student(ns, "moons_losses", "run the moons cell.")
+    losses = get(ns, "moons_losses", "run the moons cell.")
     assert len(losses) == 300 and losses[-1] < losses[0] / 3, (
         f"moons_losses should hold 300 losses falling at least threefold; got {len(losses)} from "
         f"{losses[0] if losses else None} to {losses[-1] if losses else None}. Hint: append train_step's value.")
-    model, test_x, test_y = (student(ns, n, "run the moons cells.") for n in ("moons_model", "test_x", "test_y"))
+    model, test_x, test_y = (get(ns, n, "run the moons cells.") for n in ("moons_model", "test_x", "test_y"))
     actual = np.mean(model(nt.Tensor(test_x)).data.argmax(axis=1) == test_y)
-    reported = student(ns, "moons_test_accuracy", "run the moons cell.")
+    reported = get(ns, "moons_test_accuracy", "run the moons cell.")
     assert np.isclose(reported, actual), (
         f"moons_test_accuracy is {reported}, but moons_model scores {actual} on test_x. Hint: "
         f"moons_test_accuracy = accuracy(moons_model(nt.Tensor(test_x)), test_y), after training.")

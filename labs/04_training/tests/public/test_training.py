@@ -3,29 +3,8 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, get
 import numtorch as nt
-
-
-def student(ns, name, hint):
-    """The notebook's `name`, or a failure that says which cell to run."""
-    if name not in ns:
-        raise AssertionError(f"`{name}` is not defined. Hint: {hint}")
-    return ns[name]
-
-
-def run(what, fn, *args, hint):
-    """fn(*args); a crash inside it becomes a failure that names `what` and gives the hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{what} still raises NotImplementedError. Hint: {hint}") from None
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. Hint: {hint}") from None
-
-
-def call(ns, name, *args, hint):
-    """Call the notebook's function `name` (see run)."""
-    return run(f"`{name}`", student(ns, name, f"run the cell that defines `{name}`."), *args, hint=hint)
 
 
 def small_regression():
@@ -42,9 +21,9 @@ MLP_HINT = "chain a LinearLayer, a Tanh and a second LinearLayer in an nt.layers
 @pytest.mark.exercise("mlp")
 @pytest.mark.points(0.5)
 def test_make_mlp_output_shape(ns):
-    model = call(ns, "make_mlp", 3, 5, 2, hint=MLP_HINT)
-    out = run("the model from make_mlp(3, 5, 2)", model, nt.Tensor(np.ones((4, 3))),
-              hint="the model must accept a (batch, n_in) Tensor; " + MLP_HINT)
+    model = call(get(ns, "make_mlp"), 3, 5, 2, hint=MLP_HINT)
+    out = call(model, nt.Tensor(np.ones((4, 3))), hint="the model must accept a (batch, n_in) Tensor; " + MLP_HINT,
+               what="the model from make_mlp(3, 5, 2)")
     assert isinstance(out, nt.Tensor) and out.shape == (4, 2), (
         f"make_mlp(3, 5, 2) on a (4, 3) batch should give a (4, 2) Tensor, got {getattr(out, 'shape', out)!r}. "
         f"Hint: the last layer maps n_hidden to n_out.")
@@ -53,7 +32,7 @@ def test_make_mlp_output_shape(ns):
 @pytest.mark.exercise("mlp")
 @pytest.mark.points(0.5)
 def test_make_mlp_parameters(ns):
-    model = call(ns, "make_mlp", 3, 5, 2, hint=MLP_HINT)
+    model = call(get(ns, "make_mlp"), 3, 5, 2, hint=MLP_HINT)
     shapes = [p.shape for _, p in model.named_parameters()]
     assert shapes == [(3, 5), (5,), (5, 2), (2,)], (
         f"make_mlp(3, 5, 2) should have parameters of shapes [(3, 5), (5,), (5, 2), (2,)] (two weights and two "
@@ -65,7 +44,7 @@ def test_make_mlp_parameters(ns):
 def test_train_step_returns_the_loss_before_the_update(ns):
     layer, criterion, optimizer, data, target = small_regression()
     expected = criterion(layer(data), target).item()
-    loss = call(ns, "train_step", layer, criterion, optimizer, data, target,
+    loss = call(get(ns, "train_step"), layer, criterion, optimizer, data, target,
                 hint="the step is forward, loss, backward, optimizer step, in that order.")
     assert isinstance(loss, float), (
         f"train_step should return a Python float, got {type(loss).__name__}. Hint: return loss.item().")
@@ -79,7 +58,7 @@ def test_train_step_returns_the_loss_before_the_update(ns):
 def test_train_step_updates_and_clears_gradients(ns):
     layer, criterion, optimizer, data, target = small_regression()
     before = [p.data.copy() for p in layer.get_params()]
-    call(ns, "train_step", layer, criterion, optimizer, data, target,
+    call(get(ns, "train_step"), layer, criterion, optimizer, data, target,
          hint="forward, loss, loss.backward(), optimizer.step().")
     moved = [not np.allclose(b, p.data) for b, p in zip(before, layer.get_params())]
     assert all(moved), "train_step did not change every parameter. Hint: call loss.backward() and then optimizer.step()."
@@ -91,7 +70,7 @@ def test_train_step_updates_and_clears_gradients(ns):
 @pytest.mark.exercise("xor")
 @pytest.mark.points(0.5)
 def test_xor_loss_is_small(ns):
-    losses = student(ns, "xor_losses", "run the XOR training cell.")
+    losses = get(ns, "xor_losses", "run the XOR training cell.")
     assert len(losses) > 1, "xor_losses is empty. Hint: append the value train_step returns, once per step."
     assert losses[-1] < 0.01, (
         f"the last XOR loss is {losses[-1]:.4f}, it should be below 0.01. "
@@ -101,7 +80,7 @@ def test_xor_loss_is_small(ns):
 @pytest.mark.exercise("xor")
 @pytest.mark.points(0.5)
 def test_xor_predictions(ns):
-    model = student(ns, "xor_model", "build xor_model = make_mlp(2, 8, 1) in the XOR cell and train it.")
+    model = get(ns, "xor_model", "build xor_model = make_mlp(2, 8, 1) in the XOR cell and train it.")
     prediction = model(nt.Tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])).data.ravel()
     assert np.all(np.abs(prediction - [0, 1, 1, 0]) < 0.2), (
         f"xor_model predicts {np.round(prediction, 3)} for the inputs 00, 01, 10, 11; XOR is [0, 1, 1, 0]. "
@@ -117,7 +96,7 @@ CE_HINT = ("take log_softmax over the classes (dim=1), pick each row's entry at 
 def test_cross_entropy_value(ns):
     np.random.seed(4)
     logits, labels = nt.Tensor(np.random.randn(5, 3), autograd=True), np.array([0, 2, 1, 1, 0])
-    loss = call(ns, "cross_entropy", logits, labels, hint=CE_HINT)
+    loss = call(get(ns, "cross_entropy"), logits, labels, hint=CE_HINT)
     expected = nt.layers.CrossEntropyLoss()(logits, labels).item()
     assert isinstance(loss, nt.Tensor) and loss.size == 1, (
         f"cross_entropy should return a scalar Tensor, got {loss!r:.80}. Hint: keep the computation in Tensors "
@@ -131,7 +110,7 @@ def test_cross_entropy_value(ns):
 def test_cross_entropy_gradient(ns):
     np.random.seed(5)
     logits, labels = nt.Tensor(np.random.randn(4, 3), autograd=True), np.array([2, 0, 1, 2])
-    call(ns, "cross_entropy", logits, labels, hint=CE_HINT).backward()
+    call(get(ns, "cross_entropy"), logits, labels, hint=CE_HINT).backward()
     assert logits.grad is not None, "no gradient reached the logits. Hint: build the loss from Tensor operations."
     yours = logits.grad.data
     logits.grad = None
@@ -145,7 +124,7 @@ def test_cross_entropy_gradient(ns):
 @pytest.mark.points(0.5)
 def test_accuracy_small_example(ns):
     logits = nt.Tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
-    value = call(ns, "accuracy", logits, np.array([0, 1, 1]),
+    value = call(get(ns, "accuracy"), logits, np.array([0, 1, 1]),
                  hint="compare each row's argmax with its label and average the matches.")
     assert np.isclose(value, 2 / 3), (
         f"rows 0 and 1 are right and row 2 is wrong, so accuracy is 2/3; got {value}. "
@@ -155,7 +134,7 @@ def test_accuracy_small_example(ns):
 @pytest.mark.exercise("moons")
 @pytest.mark.points(1)
 def test_moons_test_accuracy(ns):
-    value = student(ns, "moons_test_accuracy", "run the moons cell; it ends with moons_test_accuracy = accuracy(...).")
+    value = get(ns, "moons_test_accuracy", "run the moons cell; it ends with moons_test_accuracy = accuracy(...).")
     assert value >= 0.9, (
         f"test accuracy {value:.2f} is below 0.9. Hint: make_mlp(2, 16, 2), CrossEntropyLoss, SGD lr=0.5, "
         f"300 steps on nt.Tensor(train_x) and train_y; measure on test_x, test_y.")

@@ -3,25 +3,9 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, get
 import numtorch as nt
 from numtorch import landscapes
-
-
-def student(ns, name, hint):
-    """The notebook's `name`, or a failure that says which cell to run."""
-    if name not in ns:
-        raise AssertionError(f"`{name}` is not defined. Hint: {hint}")
-    return ns[name]
-
-
-def run(what, fn, *args, hint):
-    """fn(*args); a crash inside it becomes a failure that names `what` and gives the hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{what} still raises NotImplementedError. Hint: {hint}") from None
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. Hint: {hint}") from None
 
 
 def matrix_problem(seed=11):
@@ -40,20 +24,20 @@ def trajectory(optimizer, params, loss, steps, what, hint, lr_schedule=None):
         if lr_schedule:
             optimizer.lr = lr_schedule(step)
         loss().backward()
-        run(f"{what}.step()", optimizer.step, hint=hint)
+        call(optimizer.step, hint=hint, what=f"{what}.step()")
         points.append(np.concatenate([p.data.ravel() for p in params]))
     return np.array(points)
 
 
 def same_as_library(ns, name, settings, library_class, steps, hint, lr_schedule=None, subclass_of=None):
     """Run the student's optimizer class and the library's on the matrix problem; fail with a hint on a difference."""
-    cls = student(ns, name, f"run the cell that defines class {name}.")
+    cls = get(ns, name, f"run the cell that defines class {name}.")
     if subclass_of is not None:
         assert not issubclass(cls, subclass_of), (
             f"{name} subclasses the library's {subclass_of.__name__}. Hint: subclass nt.optimizers.Optimizer and "
             f"write update yourself.")
     params, loss = matrix_problem()
-    yours = trajectory(run(name, cls, params, *settings, hint=hint), params, loss, steps, name, hint, lr_schedule)
+    yours = trajectory(call(cls, params, *settings, hint=hint, what=name), params, loss, steps, name, hint, lr_schedule)
     params, loss = matrix_problem()
     library = trajectory(library_class(params, *settings), params, loss, steps, "library", "", lr_schedule)
     ok = np.isclose(yours, library, atol=1e-7).all(axis=1)
@@ -76,7 +60,7 @@ def test_my_sgd_with_changing_learning_rate(ns):
 @pytest.mark.points(0.5)
 def test_learning_rates_are_ordered_numbers(ns):
     names = ("lr_too_small", "lr_just_right", "lr_too_large")
-    values = [student(ns, name, f"set {name} in the learning-rate cell.") for name in names]
+    values = [get(ns, name, f"set {name} in the learning-rate cell.") for name in names]
     assert all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values), (
         f"the learning rates should be positive numbers, got {values}. Hint: plain Python numbers such as 0.05.")
     assert values[0] < values[1] < values[2], (
@@ -98,18 +82,18 @@ def test_my_momentum_keeps_one_velocity_per_parameter(ns):
 @pytest.mark.exercise("momentum")
 @pytest.mark.points(0.5)
 def test_my_momentum_reset_forgets_the_velocity(ns):
-    MyMomentum = student(ns, "MyMomentum", "run the cell that defines class MyMomentum.")
+    MyMomentum = get(ns, "MyMomentum", "run the cell that defines class MyMomentum.")
     w = nt.Tensor([0.0], autograd=True)
-    optimizer = run("MyMomentum", MyMomentum, [w], 1.0, 0.5, hint=MOMENTUM_HINT)
+    optimizer = call(MyMomentum, [w], 1.0, 0.5, hint=MOMENTUM_HINT, what="MyMomentum")
     for _ in range(3):
         w.grad = nt.Tensor([1.0])
-        run("MyMomentum.step()", optimizer.step, hint=MOMENTUM_HINT)
+        call(optimizer.step, hint=MOMENTUM_HINT, what="MyMomentum.step()")
     assert np.isclose(w.data[0], -(1 + 1.5 + 1.75)), (
         f"with lr 1, momentum 0.5 and a gradient of 1 three times, w should go 0 -> -1 -> -2.5 -> -4.25, got "
         f"{w.data[0]}. Hint: {MOMENTUM_HINT}")
     optimizer.reset()
     w.grad = nt.Tensor([1.0])
-    run("MyMomentum.step()", optimizer.step, hint=MOMENTUM_HINT)
+    call(optimizer.step, hint=MOMENTUM_HINT, what="MyMomentum.step()")
     assert np.isclose(w.data[0], -5.25), (
         f"after reset() the velocity should start again from 0, so the next step is -1 (to -5.25), got "
         f"{w.data[0]}. Hint: keep the velocity in the dictionary that reset() creates.")
@@ -135,8 +119,8 @@ def test_my_adam_honours_its_settings(ns):
 def spiral_loss_at_start(ns):
     """The loss of make_spiral_mlp() built right after np.random.seed(0), on the whole spirals set."""
     np.random.seed(0)
-    model = student(ns, "make_spiral_mlp", "run the cell that makes the spirals.")()
-    x, y = student(ns, "spiral_x", "run the spirals cell."), student(ns, "spiral_y", "run the spirals cell.")
+    model = get(ns, "make_spiral_mlp", "run the cell that makes the spirals.")()
+    x, y = get(ns, "spiral_x", "run the spirals cell."), get(ns, "spiral_y", "run the spirals cell.")
     return nt.layers.CrossEntropyLoss()(model(nt.Tensor(x)), y).item()
 
 
@@ -145,14 +129,14 @@ def spiral_loss_at_start(ns):
 def test_train_mlp_records_the_loss_before_each_step(ns):
     hint = ("seed 0 just before make_spiral_mlp(), use the optimizer make_optimizer returns, and append "
             "loss.item() before the update; train for `steps` steps.")
-    train_mlp = student(ns, "train_mlp", "run the cell that defines train_mlp.")
-    losses = run("train_mlp(..., steps=7)", train_mlp, lambda params: nt.optimizers.AdamOptimizer(params, lr=0.01), 7,
-                 hint=hint)
+    train_mlp = get(ns, "train_mlp", "run the cell that defines train_mlp.")
+    losses = call(train_mlp, lambda params: nt.optimizers.AdamOptimizer(params, lr=0.01), 7, hint=hint,
+                  what="train_mlp(..., steps=7)")
     assert len(losses) == 7, f"train_mlp(..., steps=7) returned {len(losses)} losses. Hint: {hint}"
     start = spiral_loss_at_start(ns)
     assert np.isclose(losses[0], start), (
         f"the first loss should be the untrained model's, {start:.5f}, got {losses[0]:.5f}. Hint: {hint}")
-    frozen = run("train_mlp(..., steps=3)", train_mlp, lambda params: nt.optimizers.SGDOptimizer(params, lr=0.0), 3,
-                 hint=hint)
+    frozen = call(train_mlp, lambda params: nt.optimizers.SGDOptimizer(params, lr=0.0), 3, hint=hint,
+                  what="train_mlp(..., steps=3)")
     assert np.allclose(frozen, start), (
         f"with a learning rate of 0 every loss should equal the start, {start:.5f}; got {frozen}. Hint: {hint}")

@@ -3,36 +3,20 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, get
 import numtorch as nt
 from numtorch import landscapes
-
-
-def student(ns, name, hint):
-    """The notebook's `name`, or a failure that says which cell to run."""
-    if name not in ns:
-        raise AssertionError(f"`{name}` is not defined. Hint: {hint}")
-    return ns[name]
-
-
-def run(what, fn, *args, hint):
-    """fn(*args); a crash inside it becomes a failure that names `what` and gives the hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{what} still raises NotImplementedError. Hint: {hint}") from None
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. Hint: {hint}") from None
 
 
 def bowl_path(make_optimizer, steps, what, hint):
     """The points visited by an optimizer on the quadratic bowl, from its start: a (steps + 1, 2) array."""
     x, y = (nt.tensor(float(v), requires_grad=True) for v in landscapes.QUADRATIC_BOWL.start)
-    optimizer = run(what, make_optimizer, [x, y], hint=hint)
+    optimizer = call(make_optimizer, [x, y], hint=hint, what=what)
     path = [(x.item(), y.item())]
     with np.errstate(all="ignore"):
         for _ in range(steps):
             landscapes.quadratic_bowl(x, y).backward()
-            run(f"{what}.step()", optimizer.step, hint=hint)
+            call(optimizer.step, hint=hint, what=f"{what}.step()")
             path.append((x.item(), y.item()))
     return np.array(path)
 
@@ -48,11 +32,11 @@ SGD_HINT = "update returns the amount to subtract: the learning rate times the g
 @pytest.mark.exercise("sgd")
 @pytest.mark.points(1)
 def test_my_sgd_takes_gradient_steps(ns):
-    MySGD = student(ns, "MySGD", "run the cell that defines class MySGD.")
+    MySGD = get(ns, "MySGD", "run the cell that defines class MySGD.")
     w = nt.Tensor([1.0, -2.0, 3.0], autograd=True)
-    optimizer = run("MySGD([w], lr=0.5)", MySGD, [w], 0.5, hint=SGD_HINT)
+    optimizer = call(MySGD, [w], 0.5, hint=SGD_HINT, what="MySGD([w], lr=0.5)")
     w.grad = nt.Tensor([2.0, 2.0, -4.0])
-    run("MySGD.step()", optimizer.step, hint=SGD_HINT)
+    call(optimizer.step, hint=SGD_HINT, what="MySGD.step()")
     assert np.allclose(w.data, [0.0, -3.0, 5.0]), (
         f"with lr 0.5 and gradient [2, 2, -4], w = [1, -2, 3] should become [0, -3, 5], got {w.data.tolist()}. "
         f"Hint: {SGD_HINT} (the base class subtracts it: do not change p.data yourself).")
@@ -71,7 +55,7 @@ START = bowl_loss(landscapes.QUADRATIC_BOWL.start)
 @pytest.mark.exercise("learning_rates")
 @pytest.mark.points(0.5)
 def test_lr_too_small(ns):
-    final = sgd_final_loss(student(ns, "lr_too_small", "set lr_too_small in the learning-rate cell."))
+    final = sgd_final_loss(get(ns, "lr_too_small", "set lr_too_small in the learning-rate cell."))
     assert final > START / 2, (
         f"with lr_too_small the loss after 30 steps is {final:.4g}, not above half the start ({START / 2:.4g}). "
         f"Hint: smaller still; with lr 0.01 the walker already covers most of the way.")
@@ -80,7 +64,7 @@ def test_lr_too_small(ns):
 @pytest.mark.exercise("learning_rates")
 @pytest.mark.points(0.5)
 def test_lr_just_right(ns):
-    final = sgd_final_loss(student(ns, "lr_just_right", "set lr_just_right in the learning-rate cell."))
+    final = sgd_final_loss(get(ns, "lr_just_right", "set lr_just_right in the learning-rate cell."))
     assert final < 1e-3, (
         f"with lr_just_right the loss after 30 steps is {final:.4g}, not below 0.001. Hint: as large as you "
         f"can without the steep direction oscillating out of control (lr * 10 below 2), but large enough for the "
@@ -90,7 +74,7 @@ def test_lr_just_right(ns):
 @pytest.mark.exercise("learning_rates")
 @pytest.mark.points(0.5)
 def test_lr_too_large(ns):
-    final = sgd_final_loss(student(ns, "lr_too_large", "set lr_too_large in the learning-rate cell."))
+    final = sgd_final_loss(get(ns, "lr_too_large", "set lr_too_large in the learning-rate cell."))
     assert not final <= START, (
         f"with lr_too_large the loss after 30 steps is {final:.4g}, below the start ({START:.4g}). Hint: a step "
         f"overshoots and lands farther away than it started when lr * 10 > 2.")
@@ -103,7 +87,7 @@ MOMENTUM_HINT = ("the new velocity is momentum times the previous one (0 the fir
 @pytest.mark.exercise("momentum")
 @pytest.mark.points(1)
 def test_my_momentum_follows_the_library(ns):
-    MyMomentum = student(ns, "MyMomentum", "run the cell that defines class MyMomentum.")
+    MyMomentum = get(ns, "MyMomentum", "run the cell that defines class MyMomentum.")
     yours = bowl_path(lambda params: MyMomentum(params, lr=0.03, momentum=0.9), 10, "MyMomentum", MOMENTUM_HINT)
     library = bowl_path(lambda params: nt.optimizers.SGDOptimizer(params, lr=0.03, momentum=0.9), 10, "SGD", "")
     steps_ok = np.isclose(yours, library).all(axis=1)
@@ -120,7 +104,7 @@ ADAM_HINT = ("go through the formulas in the text line by line: keep m, v and t 
 @pytest.mark.exercise("adam")
 @pytest.mark.points(0.5)
 def test_my_adam_first_step_is_lr_per_coordinate(ns):
-    MyAdam = student(ns, "MyAdam", "run the cell that defines class MyAdam.")
+    MyAdam = get(ns, "MyAdam", "run the cell that defines class MyAdam.")
     path = bowl_path(lambda params: MyAdam(params, lr=0.2), 1, "MyAdam", ADAM_HINT)
     moved = np.abs(path[1] - path[0])
     assert np.allclose(moved, 0.2, atol=1e-5), (
@@ -131,7 +115,7 @@ def test_my_adam_first_step_is_lr_per_coordinate(ns):
 @pytest.mark.exercise("adam")
 @pytest.mark.points(1)
 def test_my_adam_follows_the_library(ns):
-    MyAdam = student(ns, "MyAdam", "run the cell that defines class MyAdam.")
+    MyAdam = get(ns, "MyAdam", "run the cell that defines class MyAdam.")
     yours = bowl_path(lambda params: MyAdam(params, lr=0.2), 15, "MyAdam", ADAM_HINT)
     library = bowl_path(lambda params: nt.optimizers.AdamOptimizer(params, lr=0.2), 15, "Adam", "")
     steps_ok = np.isclose(yours, library).all(axis=1)
@@ -148,10 +132,10 @@ COMPARE_HINT = ("follow the four steps of the exercise; record each loss as a fl
 @pytest.mark.exercise("compare")
 @pytest.mark.points(1)
 def test_train_mlp_starts_every_run_alike(ns):
-    train_mlp = student(ns, "train_mlp", "run the cell that defines train_mlp.")
+    train_mlp = get(ns, "train_mlp", "run the cell that defines train_mlp.")
     make = lambda params: nt.optimizers.SGDOptimizer(params, lr=0.1)
-    first = run("train_mlp(..., steps=5)", train_mlp, make, 5, hint=COMPARE_HINT)
-    second = run("train_mlp(..., steps=5)", train_mlp, make, 5, hint=COMPARE_HINT)
+    first = call(train_mlp, make, 5, hint=COMPARE_HINT, what="train_mlp(..., steps=5)")
+    second = call(train_mlp, make, 5, hint=COMPARE_HINT, what="train_mlp(..., steps=5)")
     assert isinstance(first, list) and len(first) == 5 and all(isinstance(v, float) for v in first), (
         f"train_mlp(make_optimizer, steps=5) should return a list of 5 floats, got {first!r:.100}. "
         f"Hint: {COMPARE_HINT}")
@@ -165,7 +149,7 @@ def test_train_mlp_starts_every_run_alike(ns):
 @pytest.mark.exercise("compare")
 @pytest.mark.points(0.5)
 def test_curves_show_the_race(ns):
-    curves = student(ns, "curves", "run the cell that fills in curves.")
+    curves = get(ns, "curves", "run the cell that fills in curves.")
     assert len(curves) == 3 and all(len(losses) == 200 for losses in curves.values()), (
         f"curves should hold three runs of 200 losses, got {[len(v) for v in curves.values()]}. Hint: keep the "
         f"three train_mlp calls of the cell, with the default steps=200.")

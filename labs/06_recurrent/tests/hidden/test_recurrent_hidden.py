@@ -3,53 +3,32 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, get
 import numtorch as nt
-
-
-def student(ns, name, hint):
-    """The notebook's `name`, or a failure that says which cell to run."""
-    if name not in ns:
-        raise AssertionError(f"`{name}` is not defined. Hint: {hint}")
-    return ns[name]
-
-
-def run(what, fn, *args, hint):
-    """fn(*args); a crash inside it becomes a failure that names `what` and gives the hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{what} still raises NotImplementedError. Hint: {hint}") from None
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. Hint: {hint}") from None
-
-
-def call(ns, name, *args, hint):
-    """Call the notebook's function `name` (see run)."""
-    return run(f"`{name}`", student(ns, name, f"run the cell that defines `{name}`."), *args, hint=hint)
 
 
 @pytest.mark.exercise("vocab")
 @pytest.mark.points(0.5)
 def test_round_trip_of_the_whole_text(ns):
-    text = student(ns, "text", "run the cell that loads the text.")
-    ids = call(ns, "encode", text, hint="encode every character of the string, in order.")
-    chars = student(ns, "chars", "run the vocabulary cell.")
+    text = get(ns, "text", "run the cell that loads the text.")
+    ids = call(get(ns, "encode"), text, hint="encode every character of the string, in order.")
+    chars = get(ns, "chars", "run the vocabulary cell.")
     assert ids.min() >= 0 and ids.max() < len(chars), (
         f"ids should lie between 0 and {len(chars) - 1}, got {ids.min()} to {ids.max()}. Hint: use char_to_id.")
-    assert call(ns, "decode", ids, hint="join chars[i] for every id.") == text, (
+    assert call(get(ns, "decode"), ids, hint="join chars[i] for every id.") == text, (
         "decode(encode(text)) is not the text. Hint: decode must undo encode, character by character, in order.")
 
 
 @pytest.mark.exercise("vocab")
 @pytest.mark.points(0.5)
 def test_decode_takes_lists_and_arrays(ns):
-    chars = student(ns, "chars", "run the vocabulary cell.")
+    chars = get(ns, "chars", "run the vocabulary cell.")
     hint = "iterate over the ids (a list or an array) and join chars[i] into one string."
-    assert call(ns, "decode", [0, len(chars) - 1], hint=hint) == chars[0] + chars[-1], (
+    assert call(get(ns, "decode"), [0, len(chars) - 1], hint=hint) == chars[0] + chars[-1], (
         f"decode([0, {len(chars) - 1}]) should be the first and the last character of chars. Hint: {hint}")
-    assert call(ns, "decode", np.array([1, 1, 0]), hint=hint) == chars[1] * 2 + chars[0], (
+    assert call(get(ns, "decode"), np.array([1, 1, 0]), hint=hint) == chars[1] * 2 + chars[0], (
         f"decode(np.array([1, 1, 0])) is wrong. Hint: {hint}")
-    assert call(ns, "decode", [], hint=hint) == "", f"decode([]) should be the empty string. Hint: {hint}"
+    assert call(get(ns, "decode"), [], hint=hint) == "", f"decode([]) should be the empty string. Hint: {hint}"
 
 
 @pytest.mark.exercise("one_hot")
@@ -57,7 +36,7 @@ def test_decode_takes_lists_and_arrays(ns):
 def test_one_hot_picks_embedding_rows(ns):
     hint = "row k is zeros with a 1.0 in column ids[k]; repeated ids give repeated rows."
     ids = np.array([3, 1, 3, 0, 6])
-    rows = call(ns, "one_hot", ids, 9, hint=hint)
+    rows = call(get(ns, "one_hot"), ids, 9, hint=hint)
     assert rows.shape == (5, 9) and rows.dtype.kind == "f", (
         f"one_hot(ids of length 5, 9) should be a float array of shape (5, 9), got {rows.dtype} {rows.shape}. "
         f"Hint: {hint}")
@@ -101,7 +80,7 @@ def test_sequence_loss_reads_each_step_in_order(ns):
     inputs, targets = rng.randint(0, 5, (3, 4)), rng.randint(0, 5, (3, 4))
     logits = [nt.Tensor(rng.randn(3, 5), autograd=True) for _ in range(4)]
     cell = RecordingCell(logits)
-    loss = call(ns, "sequence_loss", IdEmbedding(), cell, inputs, targets, hint=hint)
+    loss = call(get(ns, "sequence_loss"), IdEmbedding(), cell, inputs, targets, hint=hint)
     assert len(cell.seen) == 4, f"the cell ran {len(cell.seen)} times for 4 time steps. Hint: {hint}"
     assert all(np.array_equal(seen, inputs[:, t]) for t, seen in enumerate(cell.seen)), (
         f"the cell did not read inputs[:, 0], inputs[:, 1], ... in order. Hint: {hint}")
@@ -118,7 +97,7 @@ FIT_HINT = ("one AdamOptimizer over embed.get_params() + cell.get_params() with 
 
 def tiny_model(ns, seed):
     np.random.seed(seed)
-    vocab_size = len(student(ns, "chars", "run the vocabulary cell."))
+    vocab_size = len(get(ns, "chars", "run the vocabulary cell."))
     return nt.layers.EmbeddingLayer(vocab_size, 3), nt.layers.RNNCell(3, 4, vocab_size, activation="tanh")
 
 
@@ -131,7 +110,7 @@ def snapshot(*layers):
 def test_fit_updates_embedding_and_cell_with_the_given_rate(ns):
     embed, cell = tiny_model(ns, 13)
     before = snapshot(embed, cell)
-    losses = call(ns, "fit", embed, cell, 3, 0.05, hint=FIT_HINT)
+    losses = call(get(ns, "fit"), embed, cell, 3, 0.05, hint=FIT_HINT)
     assert len(losses) == 3 and all(isinstance(v, float) for v in losses), (
         f"fit(..., steps=3) should return 3 floats, got {losses!r:.80}. Hint: {FIT_HINT}")
     moved = [not np.allclose(b, a) for b, a in zip(before, snapshot(embed, cell))]
@@ -140,7 +119,7 @@ def test_fit_updates_embedding_and_cell_with_the_given_rate(ns):
         f"Hint: {FIT_HINT}")
     embed, cell = tiny_model(ns, 13)
     before = snapshot(embed, cell)
-    call(ns, "fit", embed, cell, 2, 0.0, hint=FIT_HINT)
+    call(get(ns, "fit"), embed, cell, 2, 0.0, hint=FIT_HINT)
     assert all(np.allclose(b, a) for b, a in zip(before, snapshot(embed, cell))), (
         f"with lr=0.0 fit should not change any parameter. Hint: pass lr to the optimizer: {FIT_HINT}")
 
@@ -148,10 +127,10 @@ def test_fit_updates_embedding_and_cell_with_the_given_rate(ns):
 @pytest.mark.exercise("fit")
 @pytest.mark.points(0.5)
 def test_trained_rnn_predicts_the_text(ns):
-    embed, rnn = student(ns, "rnn_embed", "run the RNN training cell."), student(ns, "rnn", "run the RNN training cell.")
-    ids = call(ns, "encode", student(ns, "text", "run the text cell.")[:401], hint="encode must work first.")
+    embed, rnn = get(ns, "rnn_embed", "run the RNN training cell."), get(ns, "rnn", "run the RNN training cell.")
+    ids = call(get(ns, "encode"), get(ns, "text", "run the text cell.")[:401], hint="encode must work first.")
     with nt.no_grad():
-        loss = call(ns, "sequence_loss", embed, rnn, ids[None, :-1], ids[None, 1:], hint="sequence_loss must work first.")
+        loss = call(get(ns, "sequence_loss"), embed, rnn, ids[None, :-1], ids[None, 1:], hint="sequence_loss must work first.")
     assert loss.item() < 1.5, (
         f"the trained RNN's loss on the first 400 characters is {loss.item():.3f}; after 200 steps it should be "
         f"below 1.5. Hint: {FIT_HINT}")
@@ -176,10 +155,10 @@ class FixedLogits(nt.layers.Layer):
 def test_sample_temperature(ns):
     hint = ("divide the output by the temperature before softmax(dim=1), and draw each character with "
             "np.random.choice(..., p=probabilities).")
-    chars = student(ns, "chars", "run the vocabulary cell.")
+    chars = get(ns, "chars", "run the vocabulary cell.")
     cell = FixedLogits(len(chars))
-    cold = call(ns, "sample", IdEmbedding(), cell, "a", 200, 0.05, hint=hint)
-    hot = call(ns, "sample", IdEmbedding(), cell, "a", 200, 100.0, hint=hint)
+    cold = call(get(ns, "sample"), IdEmbedding(), cell, "a", 200, 0.05, hint=hint)
+    hot = call(get(ns, "sample"), IdEmbedding(), cell, "a", 200, 100.0, hint=hint)
     assert cold.count(chars[0]) >= 195, (
         f"at temperature 0.05 almost every character should be the favourite {chars[0]!r}; got "
         f"{cold.count(chars[0])} of 200. Hint: {hint}")
@@ -193,10 +172,10 @@ def test_sample_temperature(ns):
 def test_sample_works_with_an_lstm(ns):
     hint = ("treat the hidden state as opaque: take it from cell.init_hidden(1) and pass on what the cell returns, "
             "so a pair (h, c) works too; wrap the loop in nt.no_grad().")
-    chars = student(ns, "chars", "run the vocabulary cell.")
+    chars = get(ns, "chars", "run the vocabulary cell.")
     np.random.seed(14)
     embed, lstm = nt.layers.EmbeddingLayer(len(chars), 3), nt.layers.LSTMCell(3, 4, len(chars))
-    text = call(ns, "sample", embed, lstm, "Now is ", 25, 1.0, hint=hint)
+    text = call(get(ns, "sample"), embed, lstm, "Now is ", 25, 1.0, hint=hint)
     assert isinstance(text, str) and len(text) == 25 and set(text) <= set(chars), (
         f"sampling 25 characters from an LSTM gave {text!r:.60}. Hint: {hint}")
 
@@ -216,7 +195,7 @@ def test_lstm_step_gradients_match_the_cell(ns):
         return cell, x, h, c
 
     grads = []
-    for step in (lambda cell, x, hidden: call(ns, "lstm_step", cell, x, hidden, hint=LSTM_HINT),
+    for step in (lambda cell, x, hidden: call(get(ns, "lstm_step"), cell, x, hidden, hint=LSTM_HINT),
                  lambda cell, x, hidden: cell(x, hidden)):
         cell, x, h, c = case()
         output, (new_h, new_c) = step(cell, x, (h, c))
@@ -238,6 +217,6 @@ def test_lstm_step_is_written_out(ns, monkeypatch):
     np.random.seed(23)
     cell = nt.layers.LSTMCell(2, 3, 2)
     hidden = cell.init_hidden(1)
-    output, (h, c) = call(ns, "lstm_step", cell, nt.Tensor([[1.0, -1.0]]), hidden, hint=LSTM_HINT)
+    output, (h, c) = call(get(ns, "lstm_step"), cell, nt.Tensor([[1.0, -1.0]]), hidden, hint=LSTM_HINT)
     assert np.all(np.abs(h.data) < 1) and output.shape == (1, 2), (
         f"h' = o * tanh(c') must lie between -1 and 1, got {h.data}. Hint: {LSTM_HINT}")

@@ -3,40 +3,19 @@
 import numpy as np
 import pytest
 
+from labs.testing import call, get
 import numtorch as nt
 
 
-def student(ns, name, hint):
-    """The notebook's `name`, or a failure that says which cell to run."""
-    if name not in ns:
-        raise AssertionError(f"`{name}` is not defined. Hint: {hint}")
-    return ns[name]
-
-
-def run(what, fn, *args, hint):
-    """fn(*args); a crash inside it becomes a failure that names `what` and gives the hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{what} still raises NotImplementedError. Hint: {hint}") from None
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. Hint: {hint}") from None
-
-
-def call(ns, name, *args, hint):
-    """Call the notebook's function `name` (see run)."""
-    return run(f"`{name}`", student(ns, name, f"run the cell that defines `{name}`."), *args, hint=hint)
-
-
 def vocabulary(ns):
-    return student(ns, "chars", "run the vocabulary cell (exercise 1) first.")
+    return get(ns, "chars", "run the vocabulary cell (exercise 1) first.")
 
 
 @pytest.mark.exercise("vocab")
 @pytest.mark.points(0.5)
 def test_chars_and_char_to_id(ns):
-    chars, text = vocabulary(ns), student(ns, "text", "run the cell that loads the text.")
-    char_to_id = student(ns, "char_to_id", "define char_to_id in the vocabulary cell.")
+    chars, text = vocabulary(ns), get(ns, "text", "run the cell that loads the text.")
+    char_to_id = get(ns, "char_to_id", "define char_to_id in the vocabulary cell.")
     assert isinstance(chars, list) and len(chars) == len(set(chars)) and set(chars) == set(text), (
         "chars should be a list holding each character of the text exactly once. Hint: a set removes repeats; "
         "sorted(...) turns it into a sorted list.")
@@ -51,18 +30,18 @@ def test_chars_and_char_to_id(ns):
 @pytest.mark.points(0.5)
 def test_encode_decode_round_trip(ns):
     line = "Beautiful is better than ugly."
-    ids = call(ns, "encode", line, hint="look each character up in char_to_id and return np.array(...).")
+    ids = call(get(ns, "encode"), line, hint="look each character up in char_to_id and return np.array(...).")
     assert isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" and ids.shape == (len(line),), (
         f"encode({line!r}) should be an integer NumPy array of {len(line)} ids, got {ids!r:.80}. "
         f"Hint: np.array([...], dtype=int).")
-    back = call(ns, "decode", ids, hint="chars[i] for each id, joined into one string with ''.join(...).")
+    back = call(get(ns, "decode"), ids, hint="chars[i] for each id, joined into one string with ''.join(...).")
     assert back == line, f"decode(encode({line!r})) gave {back!r}. Hint: decode must undo encode."
 
 
 @pytest.mark.exercise("one_hot")
 @pytest.mark.points(0.5)
 def test_one_hot_small(ns):
-    rows = call(ns, "one_hot", np.array([2, 0]), 4, hint="start from np.zeros((len(ids), size)) and set one 1 per row.")
+    rows = call(get(ns, "one_hot"), np.array([2, 0]), 4, hint="start from np.zeros((len(ids), size)) and set one 1 per row.")
     expected = [[0, 0, 1, 0], [1, 0, 0, 0]]
     assert isinstance(rows, np.ndarray) and rows.shape == (2, 4) and np.array_equal(rows, expected), (
         f"one_hot([2, 0], 4) should be {expected}, got {np.asarray(rows).tolist()}. Hint: row k has its 1 in "
@@ -83,7 +62,7 @@ def tiny_rnn(seed, vocab=6, dim=3, hidden=4):
 def test_sequence_loss_of_one_step(ns):
     embed, cell = tiny_rnn(10)
     inputs, targets = np.array([[1], [4]]), np.array([[2], [0]])
-    loss = call(ns, "sequence_loss", embed, cell, inputs, targets, hint=UNROLL_HINT)
+    loss = call(get(ns, "sequence_loss"), embed, cell, inputs, targets, hint=UNROLL_HINT)
     assert isinstance(loss, nt.Tensor) and loss.size == 1, (
         f"sequence_loss should return a scalar Tensor, got {loss!r:.80}. Hint: {UNROLL_HINT}")
     output, _ = cell(embed(inputs[:, 0]), cell.init_hidden(2))
@@ -98,7 +77,7 @@ def test_sequence_loss_of_one_step(ns):
 def test_sequence_loss_carries_the_hidden_state(ns):
     embed, cell = tiny_rnn(11)
     inputs, targets = np.array([[1, 2, 3, 4], [5, 4, 3, 2]]), np.array([[2, 3, 4, 5], [4, 3, 2, 1]])
-    call(ns, "sequence_loss", embed, cell, inputs, targets, hint=UNROLL_HINT).backward()
+    call(get(ns, "sequence_loss"), embed, cell, inputs, targets, hint=UNROLL_HINT).backward()
     assert embed.weight.grad is not None and cell.w_ih.weight.grad is not None, (
         f"backward did not reach the embedding and the cell's weights. Hint: {UNROLL_HINT}")
     recurrent = cell.w_hh.weight.grad
@@ -110,7 +89,7 @@ def test_sequence_loss_carries_the_hidden_state(ns):
 @pytest.mark.exercise("fit")
 @pytest.mark.points(1)
 def test_rnn_learned(ns):
-    losses = student(ns, "rnn_losses", "run the cell that trains the RNN with your fit.")
+    losses = get(ns, "rnn_losses", "run the cell that trains the RNN with your fit.")
     assert len(losses) == 200 and all(isinstance(v, float) for v in losses), (
         f"rnn_losses should hold 200 floats (one per step), got {len(losses)}. Hint: append loss.item() each step.")
     start, end = np.mean(losses[:5]), np.mean(losses[-10:])
@@ -153,7 +132,7 @@ def test_sample_from_an_rnn(ns):
     chars = vocabulary(ns)
     np.random.seed(15)
     embed, rnn = nt.layers.EmbeddingLayer(len(chars), 3), nt.layers.RNNCell(3, 5, len(chars), activation="tanh")
-    text = call(ns, "sample", embed, rnn, "Beautiful is ", 30, 0.8, hint=SAMPLE_HINT)
+    text = call(get(ns, "sample"), embed, rnn, "Beautiful is ", 30, 0.8, hint=SAMPLE_HINT)
     assert isinstance(text, str) and len(text) == 30 and set(text) <= set(chars), (
         f"sample(..., 'Beautiful is ', 30, 0.8) should return a string of 30 characters of the vocabulary, got "
         f"{text!r:.80}. Hint: {SAMPLE_HINT}")
@@ -164,7 +143,7 @@ def test_sample_from_an_rnn(ns):
 def test_sample_feeds_start_and_its_own_output(ns):
     chars = vocabulary(ns)
     after_b = "".join(chars[(chars.index("b") + k) % len(chars)] for k in (1, 2, 3, 4))
-    text = call(ns, "sample", IdEmbedding(), NextCharacter(len(chars)), "ab", 4, 1.0, hint=SAMPLE_HINT)
+    text = call(get(ns, "sample"), IdEmbedding(), NextCharacter(len(chars)), "ab", 4, 1.0, hint=SAMPLE_HINT)
     assert text == after_b, (
         f"with a model that always predicts the next character of the vocabulary, sampling 4 characters after "
         f"'ab' should give {after_b!r}, got {text!r}. Hint: {SAMPLE_HINT}")
@@ -186,7 +165,7 @@ def lstm_case(seed, batch=3, n_in=4, n_hidden=5, n_out=6):
 @pytest.mark.points(0.5)
 def test_lstm_step_returns_output_and_pair(ns):
     cell, x, hidden = lstm_case(20)
-    result = call(ns, "lstm_step", cell, x, hidden, hint=LSTM_HINT)
+    result = call(get(ns, "lstm_step"), cell, x, hidden, hint=LSTM_HINT)
     ok = (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], tuple) and len(result[1]) == 2)
     assert ok, f"lstm_step should return (output, (h, c)), got {type(result).__name__}. Hint: {LSTM_HINT}"
     output, (h, c) = result
@@ -198,7 +177,7 @@ def test_lstm_step_returns_output_and_pair(ns):
 @pytest.mark.points(1)
 def test_lstm_step_matches_the_cell(ns):
     cell, x, hidden = lstm_case(21)
-    output, (h, c) = call(ns, "lstm_step", cell, x, hidden, hint=LSTM_HINT)
+    output, (h, c) = call(get(ns, "lstm_step"), cell, x, hidden, hint=LSTM_HINT)
     want_output, (want_h, want_c) = cell(x, hidden)
     for name, yours, want in (("c'", c, want_c), ("h'", h, want_h), ("output", output, want_output)):
         assert np.allclose(yours.data, want.data), (
