@@ -32,6 +32,7 @@ SOLVED = {
     "ex2": "def mse(pred, target):\n    return np.mean((pred - target) ** 2)",
     "ex3": "def sgd_step(w, grad, lr):\n    return w - lr * grad",
 }
+WRITTEN = "Against the gradient is downhill.\n\nSee *exercise 3*."  # the written answer, not graded
 
 
 def cell(notebook, cell_id):
@@ -47,8 +48,10 @@ def answered(notebook, **answers):
 
 
 def solved(blank, **answers):
-    """The release with every exercise solved, except those given."""
-    return answered(blank, **dict(SOLVED, **answers))
+    """The release with every exercise solved, except those given, and the written answer written."""
+    notebook = answered(blank, **dict(SOLVED, **answers))
+    cell(notebook, "why").source = WRITTEN
+    return notebook
 
 
 def then(exercise, code):
@@ -68,6 +71,15 @@ def shuffled_locked(blank):
     duplicate.id = "copy-of-setup"
     notebook.cells = notebook.cells[::-1] + [duplicate]
     notebook.cells.insert(0, nbformat.v4.new_code_cell("import numpy as np"))  # the student's own cell
+    return notebook
+
+
+def written_as_code(blank):
+    """Solved, with the written answer turned into a code cell that would break every exercise if it ran."""
+    notebook = solved(blank)
+    why = cell(notebook, "why")
+    notebook.cells[notebook.cells.index(why)] = nbformat.v4.new_code_cell("relu = mse = sgd_step = None",
+                                                                        metadata=why.metadata)
     return notebook
 
 
@@ -133,6 +145,7 @@ def submissions(source, blank, autograder):
         "crashes_in_test": solved(blank, ex3="def sgd_step(w, grad, lr):\n    import os\n    os._exit(3)"),
         "huge_output": solved(blank, ex1=then("ex1", "print('spam ' * 4_000_000)\nfor i in range(20000):\n    print(i)")),
         "fake_outputs": fake_outputs(blank),
+        "written_as_code": written_as_code(blank),
         "not_json": b"this is my essay, not a notebook",
         "not_a_notebook": b'{"answer": 42}',
         "binary": bytes(range(256)) * 4,
@@ -310,6 +323,20 @@ def test_huge_output_is_capped(graded):
 def test_saved_outputs_are_ignored(graded):
     _, by_name = graded
     expect(by_name["fake_outputs"], ex1=0, ex2=0, ex3=0)
+
+
+def test_written_answers_are_kept_for_the_instructor_never_run_nor_scored(graded):
+    results, by_name = graded
+    expect(by_name["solved"])
+    expect(by_name["written_as_code"])  # had it run, no exercise would score
+    expect(by_name["scratch_cells"])
+    feedback = (results / "scratch_cells" / "feedback.md").read_text()
+    assert feedback.endswith("## Written answers (not auto-graded: your instructor reads them)\n\n**why**\n\n"
+                             "> Against the gradient is downhill.\n>\n> See *exercise 3*.\n")
+    assert "> relu = mse = sgd_step = None" in (results / "written_as_code" / "feedback.md").read_text()
+    assert "> YOUR ANSWER HERE" in (results / "blank" / "feedback.md").read_text()
+    (why,) = [c for c in nbformat.read(results / "scratch_cells" / "graded.ipynb", 4).cells if cell_role(c)[0] == "why"]
+    assert why.cell_type == "markdown" and why.source == WRITTEN
 
 
 def test_files_that_are_not_notebooks(graded):

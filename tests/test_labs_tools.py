@@ -18,6 +18,7 @@ from labs.grading.lab import cell_role, checksum, load_lab
 from labs.grading.release import release, release_all, strip_solutions, student_notebook
 from labs.grading.report import feedback_markdown, results_json, write_grades_csv
 from labs.grading.restore import restore
+from labs.grading.validate import written_problems
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "labs" / "_example"
 
@@ -62,6 +63,8 @@ def test_student_notebook(lab):
     assert setup.metadata.editable is False and setup.metadata.deletable is False
     assert setup.metadata.numtorch["checksum"] == checksum(setup.source)
     assert "editable" not in by_id(notebook, "ex1-answer").metadata
+    written = by_id(notebook, "why")
+    assert written.source == "YOUR ANSWER HERE" and written.cell_type == "markdown" and "editable" not in written.metadata
     assert all(c.outputs == [] for c in notebook.cells if c.cell_type == "code")
     nbformat.validate(notebook)
 
@@ -135,6 +138,21 @@ def test_restore_runs_every_copy_of_an_answer_and_stubs_a_deleted_one(lab):
     assert "NotImplementedError" in next(s for s in steps if s.cell_id == "ex3-answer").cell.source
     assert notes == ["Answer cell 'ex1-answer' appears 2 times: all copies ran, in your order.",
                      "Answer cell 'ex3-answer' is missing from your notebook: graded as unanswered."]
+
+
+def test_restore_keeps_written_answers_as_markdown(lab):
+    submission = student_notebook(lab)
+    written = by_id(submission, "why")
+    code = nbformat.v4.new_code_cell("relu = None  # I am the answer", metadata=written.metadata)
+    submission.cells[submission.cells.index(written)] = code  # turned into code: kept, never run
+    steps, notes = restore(lab, submission)
+    (step,) = [s for s in steps if s.cell_id == "why"]
+    assert (step.role, step.cell.cell_type, step.cell.source) == ("written", "markdown", "relu = None  # I am the answer")
+    assert step.exercise is None and notes == []
+    submission.cells.remove(code)
+    steps, notes = restore(lab, submission)
+    assert next(s for s in steps if s.cell_id == "why").cell.source == "YOUR ANSWER HERE"
+    assert notes == ["Written answer 'why' is missing from your notebook: your instructor sees it unanswered."]
 
 
 def test_source_cells_without_metadata_are_the_students(lab_copy):
@@ -232,6 +250,9 @@ def test_validate_names_every_structure_problem(lab_copy, capsys):
         by_id(notebook, "setup").source += "\n### BEGIN SOLUTION\n### END SOLUTION"
         notebook.cells.remove(by_id(notebook, "ex3-check"))  # ex3's answer has no check cell after it
         notebook.cells[0].metadata.numtorch["role"] = "lockd"
+        for cell_id, make in (("why", nbformat.v4.new_code_cell), ("ex2-answer", nbformat.v4.new_markdown_cell)):
+            cell = by_id(notebook, cell_id)  # a written answer as code, an answer as markdown
+            notebook.cells[notebook.cells.index(cell)] = make(cell.source, metadata=cell.metadata)
 
     edit_notebook(lab_copy, break_cells)
     test_file = lab_copy / "tests" / "hidden" / "test_example.py"
@@ -239,12 +260,20 @@ def test_validate_names_every_structure_problem(lab_copy, capsys):
     assert run_cli("validate", lab_copy) == 1
     out = capsys.readouterr().out
     for problem in ["cell id 'ex1-check' is used more than once",
-                    "cell 1 ('setup'): solution markers outside an answer cell",
+                    "cell 1 ('setup'): solution markers outside an answer or written cell",
                     "answer cell 'ex3-answer' has no check cell after it",
-                    "role 'lockd' is not one of answer, setup, check, locked, instructor",
+                    "role 'lockd' is not one of answer, written, setup, check, locked, instructor",
+                    "('why'): a written answer is a markdown cell (code in it would never run)",
+                    "('ex2-answer'): an answer cell is code that tests grade; give a markdown answer the role \"written\"",
                     "test_mse_value: worth 0 points; mark it @pytest.mark.points(<n>)",
                     "lab.toml: [exercises.ex3] is not in the notebook"]:
         assert problem in out, out
+
+
+def test_a_written_answer_belongs_to_no_exercise():
+    cell = nbformat.v4.new_markdown_cell("", metadata={"numtorch": {"id": "why", "role": "written", "exercise": "ex3"}})
+    assert written_problems("cell 12 ('why')", cell, "written") == [
+        "cell 12 ('why'): a written answer is not graded, so it belongs to no exercise: remove \"exercise\""]
 
 
 def test_validate_reports_tests_that_do_not_load(lab_copy, capsys):
@@ -353,7 +382,8 @@ def a_grade():
              dict(id="tests/hidden/t.py::test_b", name="test_b", exercise="ex2", points=1, hidden=True)]
     tests[0].update(passed=True, message="")
     tests[1].update(passed=False, message="mse is off; hint: average")
-    return Grade("alice", tests, ["Answer cell 'ex2-answer' raised ValueError: x."], 1.25)
+    return Grade("alice", tests, ["Answer cell 'ex2-answer' raised ValueError: x."], 1.25,
+                 written=[("why", "Downhill.\n\nIt is *steepest*.")])
 
 
 def test_results_json_is_gradescope_shaped(lab):
@@ -371,6 +401,8 @@ def test_feedback_and_csv(lab, tmp_path):
     feedback = feedback_markdown(lab, a_grade())
     assert "**Score: 2 / 3**" in feedback and "- ❌ test_b (hidden): mse is off; hint: average" in feedback
     assert "## One SGD step — 0 / 0" in feedback
+    assert feedback.endswith("## Written answers (not auto-graded: your instructor reads them)\n\n"
+                             "**why**\n\n> Downhill.\n>\n> It is *steepest*.\n")
     write_grades_csv(lab, [a_grade()], tmp_path / "grades.csv")
     assert (tmp_path / "grades.csv").read_text().splitlines() == [
         "submission,ex1,ex2,ex3,total,notes", "alice,2,0,0,2,Answer cell 'ex2-answer' raised ValueError: x."]

@@ -51,6 +51,7 @@ class Grade:
     seconds: float = 0.0
     notebook: object = None  # the graded notebook with outputs, for the instructor
     problem: str = ""  # a problem of the grading machine rather than of the submission
+    written: list = field(default_factory=list)  # (cell id, text) of each written answer: read, never scored
 
     @property
     def score(self):
@@ -266,7 +267,8 @@ async def grade_notebook(lab, tests, test_files, path, name, limits):
             await grading.kernel.stop()
     notebook = nbformat.v4.new_notebook(cells=[step.cell for step in steps], metadata=lab.notebook.metadata)
     notes += grading.cell_notes() + grading.notes
-    return Grade(name, results, notes, monotonic() - start, notebook, problem)
+    written = [(step.cell_id, step.cell.source) for step in steps if step.role == "written"]
+    return Grade(name, results, notes, monotonic() - start, notebook, problem, written)
 
 
 def grade_all(lab, paths, names, limits, jobs=1, on_done=None):

@@ -12,8 +12,9 @@ try:
 except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
-ROLES = ("answer", "setup", "check", "locked", "instructor")
+ROLES = ("answer", "written", "setup", "check", "locked", "instructor")
 LOCKED_ROLES = ("setup", "check", "locked")
+STUDENT_ROLES = ("answer", "written")  # cells the student writes: solutions are stubbed, submissions kept
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 DEFAULTS = {"seed": 0, "cell_timeout": 60, "total_timeout": 600}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from labs.grading.lab import BEGIN_SOLUTION, END_SOLUTION, LOCKED_ROLES, cell_role, checksum, load_lab
+from labs.grading.lab import BEGIN_SOLUTION, END_SOLUTION, LOCKED_ROLES, STUDENT_ROLES, cell_role, checksum, load_lab
 
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = "YOUR ANSWER HERE"
@@ -47,7 +47,7 @@ def student_cell(cell):
     if role == "instructor":
         return None
     cell = copy.deepcopy(cell)
-    if role == "answer":
+    if role in STUDENT_ROLES:
         cell.source = strip_solutions(cell.source, cell.cell_type)
     if role in LOCKED_ROLES:
         cell.metadata.update(editable=False, deletable=False)

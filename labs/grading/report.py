@@ -1,5 +1,7 @@
 """Write what grading found: results.json (Gradescope's schema), feedback.md for the student, grades.csv.
 
+The feedback ends with the student's written answers (never scored), for the instructor to read.
+
 Hidden tests appear in results.json with visibility "after_published" and in the feedback by name and
 message only; no test's source is ever written.
 """
@@ -66,7 +68,15 @@ def feedback_markdown(lab, grade):
             message = "" if test["passed"] else ": " + test["message"].replace("\n", "\n  ")
             lines.append(f"- {mark} {test['name']}{' (hidden)' if test['hidden'] else ''}{message}")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + written_answers(grade))
+
+
+def written_answers(grade):
+    """The student's written answers, quoted, under a heading that says they are read, not auto-graded."""
+    lines = ["## Written answers (not auto-graded: your instructor reads them)", ""] * bool(grade.written)
+    for cell_id, text in grade.written:
+        lines += [f"**{cell_id}**", ""] + [f"> {line}".rstrip() for line in text.splitlines()] + [""]
+    return lines
 
 
 def write_grade(lab, grade, folder):

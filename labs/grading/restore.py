@@ -2,7 +2,8 @@
 
 Locked cells (setup, check, locked) always come from the lab, whatever the student did to them: edited,
 deleted, duplicated or moved. Answer cells come from the student, matched by `metadata.numtorch.id`; a
-deleted answer becomes the released stub (unanswered). The student's own cells (no id) stay, each after
+deleted answer becomes the released stub (unanswered). Written answers come from the student the same
+way, always as markdown, so they never run. The student's own cells (no id) stay, each after
 the lab cell it followed in the submission. A source cell without an id is the student's too: it was
 released as it is, so the submission's copy (edited, moved or deleted) is what runs. Every repair is
 noted, so the feedback can say what happened.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import nbformat
 
-from labs.grading.lab import answer_exercises, cell_role
+from labs.grading.lab import STUDENT_ROLES, answer_exercises, cell_role
 from labs.grading.release import student_notebook
 
 
@@ -21,7 +22,7 @@ class Step:
     """One cell of the graded notebook and where it came from."""
 
     cell: nbformat.NotebookNode
-    role: str  # answer, setup, check, locked, or scratch for the student's own cells
+    role: str  # answer, written, setup, check, locked, or scratch for the student's own cells
     cell_id: str = None
     exercise: str = None
 
@@ -54,10 +55,9 @@ def restore(lab, submission):
         role = cell_role(lab_cell)[1]
         mine = groups.get(cell_id, [])
         copies = [cell for cell in mine if cell_role(cell)[0] == cell_id]
-        kept = copies if role == "answer" and copies else [lab_cell]
-        if lab_cell.cell_type == "code":
-            notes += repairs(cell_id, role, lab_cell, copies)
-        steps += [Step(fresh(cell), role, cell_id, exercises.get(cell_id)) for cell in kept]
+        kept = copies if role in STUDENT_ROLES and copies else [lab_cell]
+        notes += repairs(cell_id, role, lab_cell, copies)
+        steps += [Step(fresh(cell, role), role, cell_id, exercises.get(cell_id)) for cell in kept]
         steps += [Step(fresh(cell), "scratch") for cell in mine if cell_role(cell)[0] != cell_id]
     seen = list(dict.fromkeys(cell_role(cell)[0] for cell in submission.cells if cell_role(cell)[0] in ids))
     if seen != [i for i in ids if i in seen]:
@@ -65,13 +65,23 @@ def restore(lab, submission):
     return steps, notes
 
 
+# How the notes name a cell the student writes, and what became of it when missing or repeated.
+STUDENT_CELLS = {
+    "answer": ("Answer cell", "graded as unanswered", "all copies ran, in your order"),
+    "written": ("Written answer", "your instructor sees it unanswered", "your instructor sees every copy"),
+}
+
+
 def repairs(cell_id, role, lab_cell, copies):
-    """What happened to one lab cell in the submission, in the student's words."""
-    if role == "answer":
+    """What happened to one lab cell in the submission, in the student's words (locked markdown: nothing)."""
+    if role in STUDENT_ROLES:
+        name, missing, repeated = STUDENT_CELLS[role]
         if not copies:
-            return [f"Answer cell '{cell_id}' is missing from your notebook: graded as unanswered."]
+            return [f"{name} '{cell_id}' is missing from your notebook: {missing}."]
         if len(copies) > 1:
-            return [f"Answer cell '{cell_id}' appears {len(copies)} times: all copies ran, in your order."]
+            return [f"{name} '{cell_id}' appears {len(copies)} times: {repeated}."]
+        return []
+    if lab_cell.cell_type != "code":
         return []
     if not copies:
         return [f"Locked cell '{cell_id}' was deleted: the grader put it back."]
@@ -83,8 +93,10 @@ def repairs(cell_id, role, lab_cell, copies):
     return notes
 
 
-def fresh(cell):
-    """A copy of `cell` without the outputs it was saved with."""
+def fresh(cell, role=None):
+    """A copy of `cell` without the outputs it was saved with; a written answer is markdown, whatever it was."""
+    if role == "written" and cell.cell_type != "markdown":
+        return nbformat.v4.new_markdown_cell(cell.source, metadata=copy.deepcopy(cell.metadata))
     cell = copy.deepcopy(cell)
     if cell.cell_type == "code":
         cell.outputs, cell.execution_count = [], None

@@ -6,7 +6,8 @@ import nbformat
 
 from labs.grading import runner
 from labs.grading.grade import Limits, grade_all
-from labs.grading.lab import BEGIN_SOLUTION, END_SOLUTION, ROLES, answer_exercises, cell_role, checked_exercise
+from labs.grading.lab import (BEGIN_SOLUTION, END_SOLUTION, ROLES, STUDENT_ROLES, answer_exercises, cell_role,
+                              checked_exercise)
 from labs.grading.release import student_notebook
 
 OK, BAD = "✅", "❌"
@@ -24,14 +25,26 @@ def cell_problems(lab):
                 problems.append(f"{name}: metadata.numtorch has no id")
             if role not in ROLES:
                 problems.append(f"{name}: role {role!r} is not one of {', '.join(ROLES)}")
+            problems += written_problems(name, cell, role)
         lines = [line.strip() for line in cell.source.splitlines()]
         begins, ends = lines.count(BEGIN_SOLUTION), lines.count(END_SOLUTION)
-        if (begins or ends) and role != "answer":
-            problems.append(f"{name}: solution markers outside an answer cell would leak the solution")
+        if (begins or ends) and role not in STUDENT_ROLES:
+            problems.append(f"{name}: solution markers outside an answer or written cell would leak the solution")
         if begins != ends:
             problems.append(f"{name}: {begins} '{BEGIN_SOLUTION}' but {ends} '{END_SOLUTION}'")
     problems += [f"cell id '{i}' is used more than once" for i in sorted({i for i in ids if i and ids.count(i) > 1})]
     return problems
+
+
+def written_problems(name, cell, role):
+    """Problems with a written answer (markdown, never graded) or an answer cell that should be one."""
+    if role == "written" and cell.cell_type != "markdown":
+        return [f"{name}: a written answer is a markdown cell (code in it would never run)"]
+    if role == "written" and "exercise" in cell.metadata.numtorch:
+        return [f"{name}: a written answer is not graded, so it belongs to no exercise: remove \"exercise\""]
+    if role == "answer" and cell.cell_type != "code":
+        return [f"{name}: an answer cell is code that tests grade; give a markdown answer the role \"written\""]
+    return []
 
 
 def exercise_problems(lab, tests):
