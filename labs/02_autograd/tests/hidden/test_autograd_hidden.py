@@ -15,18 +15,6 @@ HINTS = {
 }
 
 
-def _graph_grads(x, y):
-    """The grads backward() gives in the graph u = x y, v = u + x, dead = u 100, L = v v."""
-    x, y = nt.Tensor(x, autograd=True), nt.Tensor(y, autograd=True)
-    u = x * y
-    v = u + x
-    dead = u * 100
-    L = v * v
-    L.backward()
-    return {name: None if t.grad is None else t.grad.item() for name, t in
-            {"x": x, "y": y, "u": u, "v": v, "L": L, "dead": dead}.items()}
-
-
 @pytest.mark.exercise("chain_rule")
 @pytest.mark.points(1)
 def test_by_hand_many_points(ns):
@@ -43,14 +31,14 @@ def test_by_hand_many_points(ns):
 
 @pytest.mark.exercise("reuse")
 @pytest.mark.points(1)
-def test_predict_grads_other_values(ns):
+def test_predict_grads_other_values(ns, graph_grads):
     predict_grads = get(ns, "predict_grads")
     rng = np.random.default_rng(22)
     cases = [(0.0, 4.0), (2.0, 0.0), (-1.0, -1.0)] + [tuple(rng.normal(0, 3, size=2)) for _ in range(15)]
     for x, y in cases:
         got = call(predict_grads, float(x), float(y))
         assert isinstance(got, dict), f"predict_grads returned a {type(got).__name__}. Hint: return a dict."
-        expected = _graph_grads(float(x), float(y))
+        expected = graph_grads(float(x), float(y))
         for name in ["v", "u", "y", "x"]:
             assert close(got.get(name), expected[name]), (
                 f"predict_grads({x:.3g}, {y:.3g})[{name!r}] is {got.get(name)}, but backward() gives "
@@ -59,10 +47,10 @@ def test_predict_grads_other_values(ns):
 
 @pytest.mark.exercise("read_graph")
 @pytest.mark.points(1)
-def test_read_off_u_v_L(ns):
+def test_read_off_u_v_L(ns, graph_grads):
     read_off = get(ns, "read_off")
     assert isinstance(read_off, dict), f"read_off is a {type(read_off).__name__}. Hint: a dict with one key per box."
-    expected = _graph_grads(3.0, -2.0)
+    expected = graph_grads(3.0, -2.0)
     for name in ["u", "v", "L"]:
         value = read_off.get(name)
         assert close(value, expected[name]), (

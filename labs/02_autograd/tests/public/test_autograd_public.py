@@ -21,18 +21,6 @@ def _neuron_grads(w, b, x, y):
     return [float(g) for g in numerical_grad(lambda w, b: (w * x + b - y) ** 2, w, b)]
 
 
-def _graph_grads(x, y):
-    """The grads backward() gives in the graph u = x y, v = u + x, dead = u 100, L = v v."""
-    x, y = nt.Tensor(x, autograd=True), nt.Tensor(y, autograd=True)
-    u = x * y
-    v = u + x
-    dead = u * 100
-    L = v * v
-    L.backward()
-    return {name: None if t.grad is None else t.grad.item() for name, t in
-            {"x": x, "y": y, "u": u, "v": v, "L": L, "dead": dead}.items()}
-
-
 @pytest.mark.exercise("chain_rule")
 @pytest.mark.points(2)
 def test_by_hand(ns):
@@ -52,11 +40,11 @@ def test_by_hand(ns):
 
 @pytest.mark.exercise("reuse")
 @pytest.mark.points(2)
-def test_predict_grads(ns):
+def test_predict_grads(ns, graph_grads):
     predict_grads = get(ns, "predict_grads")
     got = call(predict_grads, 3.0, -2.0)
     assert isinstance(got, dict), f"predict_grads returned a {type(got).__name__}. Hint: return a dict like {{'x': ..., 'y': ..., 'u': ..., 'v': ...}}."
-    expected = _graph_grads(3.0, -2.0)
+    expected = graph_grads(3.0, -2.0)
     for name in ["v", "u", "y", "x"]:
         assert name in got, f"predict_grads(3.0, -2.0) has no key {name!r}. Hint: the dict needs the keys 'x', 'y', 'u', 'v'."
         assert close(got[name], expected[name]), (
@@ -65,10 +53,10 @@ def test_predict_grads(ns):
 
 @pytest.mark.exercise("read_graph")
 @pytest.mark.points(1)
-def test_read_off_x_y_dead(ns):
+def test_read_off_x_y_dead(ns, graph_grads):
     read_off = get(ns, "read_off")
     assert isinstance(read_off, dict), f"read_off is a {type(read_off).__name__}. Hint: a dict: {{'x': ..., 'dead': ...}}."
-    expected = _graph_grads(3.0, -2.0)
+    expected = graph_grads(3.0, -2.0)
     for name in ["x", "y", "dead"]:
         assert name in read_off, f"read_off has no key {name!r}. Hint: one key per box: 'x', 'y', 'u', 'v', 'L', 'dead'."
         if expected[name] is None:
