@@ -336,9 +336,9 @@ class Tensor:
 
         Walks the graph once in reverse topological order (newest tensor first: every tensor is created
         after its inputs), so each node's gradient is complete (all uses summed) before it flows
-        further back; branches that do not lead to this tensor are not visited. Every tracking tensor of the graph gets its `.grad` for this call; leaves (tensors
-        the user made) *accumulate* across calls, like PyTorch: call `zero_grad()` or let
-        `optimizer.step()` clear them.
+        further back; branches that do not lead to this tensor are not visited. Every tracking tensor
+        of the graph gets its `.grad` for this call; leaves (tensors the user made) *accumulate* across
+        calls, like PyTorch: call `zero_grad()` or let `optimizer.step()` clear them.
 
         grad: the upstream gradient (Tensor, array or number) of this tensor's shape. Without it, a
         tensor with one element is seeded with 1, a larger one with ones (the book's convention,
@@ -359,14 +359,8 @@ class Tensor:
             node = heappop(heap)[2]
             g = grads.pop(node)
             ctx = node._ctx
-            if ctx is None:  # a leaf: accumulate across calls
-                if node.grad is None:
-                    if id(g) in held or g.base is not None or not g.flags.writeable:
-                        g = g.copy()
-                    held.add(id(g))
-                    node.grad = Tensor._make(g, None, False)
-                else:
-                    node.grad = Tensor._make(node.grad.data + g, None, False)
+            if ctx is None:
+                _accumulate(node, g, held)
                 continue
             node.grad = Tensor._make(g, None, False)
             held.add(id(g))
@@ -392,6 +386,18 @@ class Tensor:
                     grads[parent] = pg
                     heappush(heap, (-parent._seq, id(parent), parent))
         hooks._run_backward_hooks(self)
+
+
+def _accumulate(leaf, g, held):
+    """Add g to a leaf's .grad (accumulating across backward calls); the leaf's array is its own, so an
+    in-place change to it (clipping, say) touches nothing else. held: ids of arrays already held elsewhere."""
+    if leaf.grad is None:
+        if id(g) in held or g.base is not None or not g.flags.writeable:
+            g = g.copy()
+        held.add(id(g))
+        leaf.grad = Tensor._make(g, None, False)
+    else:
+        leaf.grad = Tensor._make(leaf.grad.data + g, None, False)
 
 
 def _plain(value):
