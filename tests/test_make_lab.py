@@ -20,7 +20,9 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def recipe(**variables):
     """The shell lines `make lab` runs (make -n), with the given make variables."""
     args = [f"{k}={v}" for k, v in variables.items()]
-    out = subprocess.run(["make", "-n", "lab", *args], cwd=REPO, capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # under make test
+    out = subprocess.run(["make", "--no-print-directory", "-n", "lab", *args], cwd=REPO, env=env,
+                         capture_output=True, text=True, check=True)
     return [line for line in out.stdout.splitlines() if line.strip()]
 
 
