@@ -29,6 +29,14 @@ def bowl_loss(point):
 SGD_HINT = "update returns the amount to subtract: the learning rate times the gradient."
 
 
+
+def _assert_on_path(yours, library, what, hint):
+    """Every point of the student's path (one row per step) matches the library optimizer's."""
+    steps_ok = np.isclose(yours, library).all(axis=1)
+    step = np.argmin(steps_ok)
+    assert steps_ok.all(), (f"{what} at step {step}: {yours[step].round(5).tolist()} instead of "
+                            f"{library[step].round(5).tolist()}. Hint: {hint}")
+
 @pytest.mark.exercise("sgd")
 @pytest.mark.points(1)
 def test_my_sgd_takes_gradient_steps(ns):
@@ -90,11 +98,8 @@ def test_my_momentum_follows_the_library(ns):
     MyMomentum = get(ns, "MyMomentum", "run the cell that defines class MyMomentum.")
     yours = bowl_path(lambda params: MyMomentum(params, lr=0.03, momentum=0.9), 10, "MyMomentum", MOMENTUM_HINT)
     library = bowl_path(lambda params: nt.optimizers.SGDOptimizer(params, lr=0.03, momentum=0.9), 10, "SGD", "")
-    steps_ok = np.isclose(yours, library).all(axis=1)
-    assert steps_ok.all(), (
-        f"MyMomentum(lr=0.03, momentum=0.9) leaves the path of SGD with momentum at step {np.argmin(steps_ok)}: "
-        f"{yours[np.argmin(steps_ok)].round(5).tolist()} instead of {library[np.argmin(steps_ok)].round(5).tolist()}. "
-        f"Hint: {MOMENTUM_HINT}")
+    _assert_on_path(yours, library, "MyMomentum(lr=0.03, momentum=0.9) leaves the path of SGD with momentum",
+                    MOMENTUM_HINT)
 
 
 ADAM_HINT = ("go through the formulas in the text line by line: keep m, v and t per parameter number i "
@@ -118,11 +123,7 @@ def test_my_adam_follows_the_library(ns):
     MyAdam = get(ns, "MyAdam", "run the cell that defines class MyAdam.")
     yours = bowl_path(lambda params: MyAdam(params, lr=0.2), 15, "MyAdam", ADAM_HINT)
     library = bowl_path(lambda params: nt.optimizers.AdamOptimizer(params, lr=0.2), 15, "Adam", "")
-    steps_ok = np.isclose(yours, library).all(axis=1)
-    assert steps_ok.all(), (
-        f"MyAdam(lr=0.2) leaves the library Adam's path at step {np.argmin(steps_ok)}: "
-        f"{yours[np.argmin(steps_ok)].round(5).tolist()} instead of {library[np.argmin(steps_ok)].round(5).tolist()}. "
-        f"Hint: {ADAM_HINT}")
+    _assert_on_path(yours, library, "MyAdam(lr=0.2) leaves the library Adam's path", ADAM_HINT)
 
 
 COMPARE_HINT = ("follow the four steps of the exercise; record each loss as a float before its backward and "
