@@ -144,7 +144,7 @@ def exercise_lines(lab, grade, exercise, heading, hidden_feedback):
     lines = [f"{heading} {lab.exercise_title(exercise)} — {earned:g} / {sum(test['points'] for test in tests):g}", ""]
     for test in tests:
         held = not test["passed"] and test["hidden"] and hidden_feedback != "full"
-        hidden = f" (hidden{': ' + HELD_BACK if held else ''})" if test["hidden"] else ""
+        hidden = " (hidden)" * test["hidden"] + f": {HELD_BACK}" * held
         lines.append(f"- {PASS if test['passed'] else FAIL} {test['name']}{hidden}")
         if not (test["passed"] or held):
             lines += fenced(test["message"], indent="  ")
