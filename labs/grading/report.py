@@ -79,7 +79,7 @@ def results_folder(out, name):
     """OUT/name as a real folder directly inside OUT (a link or file in its place is removed, never followed)."""
     out = Path(out)
     folder = out / name
-    if folder.resolve().parent != out.resolve() or name in (".", ".."):
+    if name in ("", ".", "..") or Path(name).name != name:
         raise ValueError(f"'{name}' is not a folder name inside {out}")
     if folder.is_symlink() or folder.is_file():
         folder.unlink()
