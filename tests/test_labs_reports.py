@@ -1,10 +1,12 @@
 """What the instructor reads, and a batch no file name or student text can break: results folders, escaping
 in feedback.md / grades.csv / JSON, grades.csv kept and updated, the roster, graded.ipynb, --hidden-feedback
 and `numtorch-labs summary`. The batch tests grade the example lab through the real CLI (marked slow)."""
+import contextlib
 import copy
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -222,3 +224,213 @@ def test_summary_says_what_to_reteach(lab, tmp_path, capsys):
 def test_summary_of_an_empty_folder(tmp_path, capsys):
     assert run_cli("summary", tmp_path) == 2
     assert "run `numtorch-labs grade` first" in capsys.readouterr().err
+
+
+# --- a batch through the real CLI -----------------------------------------------------------------------------
+
+def edited(notebook, **sources):
+    """A copy of `notebook` with the cells given by id (ex1_answer for ex1-answer) replaced."""
+    notebook = copy.deepcopy(notebook)
+    for c in notebook.cells:
+        source = sources.get((cell_role(c)[0] or "").replace("-", "_"))
+        c.source = c.source if source is None else source
+    return notebook
+
+
+def hostile(lab):
+    """ex1 raises with a message made to look like markdown and HTML; the written answer too, with a lone surrogate."""
+    return edited(lab.notebook, ex1_answer=f"def relu(x):\n    raise ValueError({HOSTILE!r})", why=HOSTILE)
+
+
+def write_notebook(notebook, path):
+    """Write as JSON with ASCII escapes: a lone surrogate is then valid JSON, as a student's file may hold it."""
+    Path(path).write_text(json.dumps(notebook), encoding="ascii")
+
+
+def tree(root, skip):
+    """{path: (size, mtime)} of everything under `root` but `skip`."""
+    return {p: (p.lstat().st_size, p.lstat().st_mtime_ns) for p in root.rglob("*") if skip not in (p, *p.parents)}
+
+
+def rows_of(path):
+    with open(path, newline="", encoding="utf-8") as file:
+        return {row["submission"]: row for row in csv.DictReader(file)}
+
+
+def by_file(out):
+    """{submission file name: results.json} of a results folder."""
+    results = {}
+    for path in out.glob("*/results.json"):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        results[Path(result["extra_data"]["submission"]["file"]).name] = dict(result, folder=path.parent.name)
+    return results
+
+
+SUBMITTED = ["alice.ipynb", "blank.ipynb", "a_\ufffd.ipynb", "x\\ny.ipynb", "...ipynb", "grades.csv.ipynb", "a b.ipynb",
+             "a-b.ipynb", "=1+2.ipynb", "hostile.ipynb", "link.ipynb", "dangling.ipynb"]
+
+
+@pytest.fixture(scope="module")
+def batch(lab, tmp_path_factory):
+    """One `grade -j 2` run over hostile file names and texts: (root, out, exit code, what changed outside out)."""
+    root = tmp_path_factory.mktemp("batch")
+    subs, out = root / "subs", root / "out"
+    subs.mkdir()
+    solved, blank = lab.notebook, student_notebook(lab)
+    for name, notebook in [("alice", solved), ("blank", blank), (RAW_NAME[:-6], solved), ("x\ny", blank),
+                           ("..", solved), ("grades.csv", blank), ("a b", solved), ("a-b", blank), ("=1+2", solved),
+                           ("hostile", hostile(lab))]:
+        write_notebook(notebook, subs / f"{name}.ipynb")
+    (subs / "link.ipynb").symlink_to(subs / "alice.ipynb")
+    (subs / "dangling.ipynb").symlink_to(subs / "nowhere.ipynb")
+    before = tree(root, out)
+    code = run_cli("grade", EXAMPLE, subs, "--out", out, "-j", "2", "--timeout", "20")
+    changed = {p for p in set(before) | set(tree(root, out)) if before.get(p) != tree(root, out).get(p)}
+    return root, out, code, changed
+
+
+@pytest.mark.slow
+def test_results_folders_are_safe_unique_and_inside_out(batch):
+    root, out, code, changed = batch
+    assert code == 0 and changed == set()  # nothing written outside --out
+    results = by_file(out)
+    assert sorted(results) == sorted(SUBMITTED)
+    folders = [result["folder"] for result in results.values()]
+    assert len(set(map(str.lower, folders))) == len(folders) and all(slug(f) == f for f in folders)
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["grades.csv"]
+    scores = {name: result["score"] for name, result in results.items()}
+    assert scores == dict.fromkeys(SUBMITTED, 8) | dict.fromkeys(
+        ["blank.ipynb", "x\\ny.ipynb", "grades.csv.ipynb", "a-b.ipynb", "dangling.ipynb"], 0) | {"hostile.ipynb": 5}
+
+
+@pytest.mark.slow
+def test_links_are_followed_and_reported(batch):
+    _, out, _, _ = batch
+    rows = {Path(row["file"]).name: row for row in rows_of(out / "grades.csv").values()}
+    assert f"'{out.parent / 'subs' / 'link.ipynb'}' is a link to '{out.parent / 'subs' / 'alice.ipynb'}'" in rows["link.ipynb"]["notes"]
+    assert "is a broken link" in rows["dangling.ipynb"]["notes"] and rows["dangling.ipynb"]["total"] == "0"
+
+
+@pytest.mark.slow
+def test_grades_csv_has_a_safe_row_per_submission_with_the_maximum(batch):
+    _, out, _, _ = batch
+    rows = rows_of(out / "grades.csv")
+    assert len(rows) == len(SUBMITTED) and {row["max"] for row in rows.values()} == {"8"}
+    assert {row["student_id"] for row in rows.values()} >= {"alice", "'=1+2", "a_\ufffd", "x\\ny", ".."}
+    for row in rows.values():
+        assert not any(value.startswith(("=", "+", "-", "@")) for value in row.values()), row
+        assert sum(float(row[e]) for e in ("ex1", "ex2", "ex3")) == float(row["total"])
+
+
+@pytest.mark.slow
+def test_a_hostile_submission_is_reported_verbatim_never_as_markup(batch, lab):
+    _, out, _, _ = batch
+    folder = out / by_file(out)["hostile.ipynb"]["folder"]
+    feedback = (folder / "feedback.md").read_text(encoding="utf-8")
+    html = rendered(feedback)
+    assert "Score: 100" in feedback and "\ufffd" in feedback  # the text arrived, quoted
+    assert all("Score: 100" not in heading for heading in headings(html)) and "<img" not in html
+    assert [h for h in headings(html) if h.startswith("<h1")] == [f"<h1>{lab.title} — feedback for <code>hostile</code></h1>"]
+    graded = nbformat.read(folder / "graded.ipynb", as_version=4)
+    nbformat.validate(graded)
+    ids = [cell_role(c)[0] for c in graded.cells]
+    after = graded.cells[ids.index("ex1-answer") + 1]
+    assert after.metadata.numtorch_feedback["exercise"] == "ex1" and after.source.startswith("#### ReLU — 0 / 3")
+    assert "Score: 100" in after.source and "<img" not in rendered(after.source)
+    assert graded.cells[ids.index("ex2-answer") + 1].source.startswith("#### Mean squared error — 3 / 3")
+
+
+@pytest.mark.slow
+def test_hidden_messages_are_held_back_by_default(batch):
+    _, out, _, _ = batch
+    result = by_file(out)["blank.ipynb"]
+    lines = (out / result["folder"] / "feedback.md").read_text(encoding="utf-8").splitlines()
+    hidden = [t for t in result["tests"] if t["visibility"] == "after_published"]
+    assert hidden and all(t["status"] == "failed" and t["output"] for t in hidden)  # results.json keeps them
+    for test in hidden:
+        line = f"- ❌ {test['name'].split(' · ')[1].replace(' (hidden)', '')} (hidden): {HELD_BACK}"
+        assert lines[lines.index(line) + 1] == ""
+
+
+@pytest.fixture(scope="module")
+def regraded(batch, lab):
+    """The batch's results copied, then two of its files graded again into them with a roster and full feedback."""
+    root, out, _, _ = batch
+    again = root / "again"
+    shutil.copytree(out, again, symlinks=True)
+    write_notebook(hostile(lab), root / "subs" / "blank.ipynb")  # blank resubmitted: now it answers ex2 and ex3
+    (root / "roster.csv").write_text("file,id,name\nalice.ipynb,s001,Alice Liddell\nblank,s002,=Bob\ncarol.ipynb,s003,\n")
+    args = ("grade", EXAMPLE, root / "subs" / "alice.ipynb", root / "subs" / "blank.ipynb", "--out", again,
+            "--roster", root / "roster.csv", "--hidden-feedback", "full", "--timeout", "20")
+    return again, run_cli(*args), rows_of(out / "grades.csv")
+
+
+@pytest.mark.slow
+def test_grading_again_updates_rows_and_keeps_the_others(regraded, capsys):
+    again, code, before = regraded
+    rows = rows_of(again / "grades.csv")
+    assert code == 0 and set(rows) == set(before)
+    alice, blank = (next(n for n, r in rows.items() if Path(r["file"]).name == f) for f in ("alice.ipynb", "blank.ipynb"))
+    assert (rows[alice]["student_id"], rows[alice]["student_name"], rows[alice]["total"]) == ("s001", "Alice Liddell", "8")
+    assert (rows[blank]["student_id"], rows[blank]["student_name"], rows[blank]["total"]) == ("s002", "'=Bob", "5")
+    assert before[blank]["total"] == "0" and all(rows[n] == before[n] for n in rows if n not in (alice, blank))
+    assert json.loads((again / blank / "results.json").read_text())["score"] == 5  # the same folder, updated
+
+
+@pytest.mark.slow
+def test_hidden_feedback_full_shows_the_message(regraded):
+    again, _, _ = regraded
+    result = by_file(again)["blank.ipynb"]
+    lines = (again / result["folder"] / "feedback.md").read_text(encoding="utf-8").splitlines()
+    failed = [t for t in result["tests"] if t["visibility"] == "after_published" and t["status"] == "failed"]
+    for test in failed:
+        index = lines.index(f"- ❌ {test['name'].split(' · ')[1]}")
+        assert lines[index + 1].startswith("  ```") and lines[index + 2] == "  " + test["output"].splitlines()[0]
+    assert failed
+
+
+@pytest.mark.slow
+def test_a_report_that_fails_is_that_submissions_problem_only(lab, tmp_path, monkeypatch, capsys):
+    from labs.grading import report
+
+    def broken(lab, grade):
+        raise RuntimeError("the report broke")
+
+    write_notebook(lab.notebook, tmp_path / "alice.ipynb")
+    write_notebook(lab.notebook, tmp_path / "bob.ipynb")
+    original = report.graded_notebook
+    monkeypatch.setattr(report, "graded_notebook", lambda lab, grade: (broken if grade.name == "alice" else original)(lab, grade))
+    assert run_cli("grade", EXAMPLE, tmp_path / "alice.ipynb", tmp_path / "bob.ipynb", "--out", tmp_path / "out") == 1
+    alice = json.loads((tmp_path / "out" / "alice" / "results.json").read_text())
+    assert alice["score"] == 0 and NOT_YOU in alice["output"] and "the report broke" in alice["output"]
+    assert json.loads((tmp_path / "out" / "bob" / "results.json").read_text())["score"] == 8
+    rows = rows_of(tmp_path / "out" / "grades.csv")
+    assert "the report broke" in rows["alice"]["notes"] and rows["bob"]["total"] == "8"
+    assert "GRADER PROBLEM" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_killed_batch_keeps_every_grade_written(lab, tmp_path):
+    """SIGKILL while the third submission runs: grades.csv is whole and holds the first two."""
+    psutil = pytest.importorskip("psutil")
+    write_notebook(lab.notebook, tmp_path / "a.ipynb")
+    write_notebook(student_notebook(lab), tmp_path / "b.ipynb")
+    slow = edited(lab.notebook, ex1_answer="import time\ntime.sleep(60)")
+    write_notebook(slow, tmp_path / "c.ipynb")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "labs", "grade", str(EXAMPLE), *(str(tmp_path / f"{n}.ipynb") for n in "abc"),
+               "--out", str(out), "--timeout", "90"]
+    grader = subprocess.Popen(command, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(rows_of(out / "grades.csv") if (out / "grades.csv").exists() else {}) < 2:
+        assert grader.poll() is None and time.monotonic() < deadline, "the grader ended, or took too long"
+        time.sleep(0.2)
+    children = psutil.Process(grader.pid).children(recursive=True)
+    os.killpg(grader.pid, signal.SIGKILL)
+    grader.wait()
+    for child in children:  # the kernel runs in a session of its own
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    rows = rows_of(out / "grades.csv")
+    assert {n: rows[n]["total"] for n in rows} == {"a": "8", "b": "0"}
+    assert (out / "a" / "results.json").exists() and (out / "b" / "results.json").exists()

@@ -65,7 +65,7 @@ def percent(part, whole):
 def summary_markdown(counted, apart, notes, top, title, svg_name):
     """The summary page: totals, a histogram, then one table row per exercise."""
     lines = [f"# Summary: {title}", "",
-             f"{len(counted)} submission(s) counted" + f" ({apart} not: the grader had a problem with them)" * bool(apart) + "."]
+             f"{len(counted)} submission(s) counted" + f" ({apart} not: the grader had a problem with them)" * bool(apart) + ".", ""]
     if counted:
         totals = [result.score for result in counted]
         lines += [f"Total: mean {mean(totals):.3g} / {top:g}, median {median(totals):g}, "
