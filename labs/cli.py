@@ -81,7 +81,8 @@ class Batch:
 
         earlier = {row.get("file"): name for name, row in self.table.rows.items()}
         files = [cell_text(readable(os.path.abspath(path))) for path in paths]
-        fresh = iter(unique_slugs([p for p, f in zip(paths, files) if f not in earlier], taken=self.table.rows))
+        taken = [name for name, row in self.table.rows.items() if row.get("file")]  # rows from before `file` are updated
+        fresh = iter(unique_slugs([p for p, f in zip(paths, files) if f not in earlier], taken))
         self.names = [earlier.get(file) or next(fresh) for file in files]
         targets = []
         for path, file, name in zip(paths, files, self.names):
@@ -156,7 +157,7 @@ def submissions(paths, out):
             raise LabError(f"no such submission: '{path}'")
     if not files:
         raise LabError("no notebooks to grade in " + ", ".join(paths))
-    return list(dict.fromkeys(files))
+    return list({os.path.abspath(path): path for path in files}.values())
 
 
 def positive(text):

@@ -16,9 +16,17 @@ from labs.grading.lab import LabError
 MAX_SLUG = 60
 
 
+def no_surrogates(text):
+    """`text` with each lone surrogate (valid JSON, but no UTF-8 file can hold it) replaced by U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def readable(text):
-    """`text` for people: undecodable bytes as �, control characters (newlines too) as escapes like \\n."""
-    text = os.fsencode(str(text)).decode("utf-8", "replace")
+    """`text` (a file name) for people: bytes that are not UTF-8 as �, control characters as escapes like \\n."""
+    try:
+        text = os.fsencode(str(text)).decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte of a file name
+        text = no_surrogates(str(text))
     return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
 
 

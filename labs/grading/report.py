@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 
 from labs.grading.lab import LabError, answer_exercises, cell_role
+from labs.grading.names import no_surrogates
 
 PASS, FAIL = "✅", "❌"
 NOT_YOU = "the grader had a problem, not you"
@@ -34,11 +35,6 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 # --- student text, made safe ----------------------------------------------------------------------------------
-
-def no_surrogates(text):
-    """`text` with each lone surrogate (valid JSON, but no UTF-8 file can hold it) replaced by U+FFFD."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
 
 def plain(text):
     """`text` as lines: no lone surrogates, no terminal colours, no control characters but newline and tab."""
