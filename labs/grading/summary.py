@@ -98,7 +98,8 @@ def histogram_svg(scores, top, title):
     columns = bars(scores, top)
     bar, height, left, base = 44, 160, 40, 200
     tallest = max([count for _, count in columns] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + bar * len(columns) + 20}" height="{base + 50}" '
+    width = max(left + bar * len(columns) + 20, left + 8 * len(title) + 120)  # room for the bars and the title
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{base + 50}" '
              'font-family="sans-serif" font-size="12">',
              f'<text x="{left}" y="16" font-size="14">{escape(title)}: total scores</text>']
     for index, (label, count) in enumerate(columns):
