@@ -117,6 +117,7 @@ def test_files_hold_no_lone_surrogate_and_links_are_never_followed(lab, tmp_path
     write_grade(lab, a_grade(notebook=notebook), results_folder(out, "alice"))
     assert list(outside.iterdir()) == [] and not (out / "alice").is_symlink()
     result = json.loads((out / "alice" / "results.json").read_text(encoding="utf-8"))
+    assert result["output_format"] == result["test_output_format"] == "text"  # Gradescope: no markdown, no HTML
     assert "\ufffd" in result["tests"][0]["output"] and "\ufffd" in result["output"]
     graded = nbformat.read(out / "alice" / "graded.ipynb", as_version=4)
     nbformat.validate(graded)

@@ -97,6 +97,8 @@ def results_json(lab, grade, about=None):
         "output": summary(lab, grade),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "output_format": "text",  # Gradescope shows the student's text as text: no markdown, no HTML
+        "test_output_format": "text",
         "tests": [
             {
                 "name": test_title(test),
