@@ -146,11 +146,16 @@ def summary_command(args):
 
 
 def submissions(paths, out):
-    """The notebook files to grade: files as given, folders expanded to the .ipynb files inside (not in `out`)."""
+    """The notebook files to grade: files as given, folders expanded to the .ipynb files inside, except those
+    in `out` and links leading out of the folder (say, to the autograder's tests), which are skipped and named."""
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and not inside(p, out))
+            found = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and not inside(p, out))
+            for link in [p for p in found if p.is_symlink() and not inside(p, path)]:
+                print(f"skipped '{readable(link)}': a link to '{readable(os.path.realpath(link))}', outside {readable(path)}")
+                found.remove(link)
+            files += found
         elif path.exists() or path.is_symlink():
             files.append(path)
         else:

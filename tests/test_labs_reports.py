@@ -197,6 +197,17 @@ def test_help_explains_every_option(command, capsys):
         assert option in text
 
 
+def test_links_out_of_a_submissions_folder_are_skipped(tmp_path, capsys):
+    from labs.cli import submissions
+
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "a.ipynb").write_text("{}")
+    (tmp_path / "subs" / "b.ipynb").symlink_to(tmp_path / "subs" / "a.ipynb")
+    (tmp_path / "subs" / "c.ipynb").symlink_to(EXAMPLE / "example.ipynb")
+    assert [p.name for p in submissions([str(tmp_path / "subs")], tmp_path / "out")] == ["a.ipynb", "b.ipynb"]
+    assert f"skipped '{tmp_path / 'subs' / 'c.ipynb'}': a link to '{EXAMPLE / 'example.ipynb'}'" in capsys.readouterr().out
+
+
 # --- summary --------------------------------------------------------------------------------------------------
 
 def test_summary_says_what_to_reteach(lab, tmp_path, capsys):
@@ -284,6 +295,8 @@ def batch(lab, tmp_path_factory):
         write_notebook(notebook, subs / f"{name}.ipynb")
     (subs / "link.ipynb").symlink_to(subs / "alice.ipynb")
     (subs / "dangling.ipynb").symlink_to(subs / "nowhere.ipynb")
+    write_notebook(solved, root / "secret.ipynb")
+    (subs / "outside.ipynb").symlink_to(root / "secret.ipynb")  # never graded: it leads out of subs
     before = tree(root, out)
     code = run_cli("grade", EXAMPLE, subs, "--out", out, "-j", "2", "--timeout", "20")
     changed = {p for p in set(before) | set(tree(root, out)) if before.get(p) != tree(root, out).get(p)}
@@ -307,6 +320,7 @@ def test_results_folders_are_safe_unique_and_inside_out(batch):
 @pytest.mark.slow
 def test_links_are_followed_and_reported(batch):
     _, out, _, _ = batch
+    assert "outside.ipynb" not in by_file(out) and "secret.ipynb" not in by_file(out)
     rows = {Path(row["file"]).name: row for row in rows_of(out / "grades.csv").values()}
     assert f"'{out.parent / 'subs' / 'link.ipynb'}' is a link to '{out.parent / 'subs' / 'alice.ipynb'}'" in rows["link.ipynb"]["notes"]
     assert "is a broken link" in rows["dangling.ipynb"]["notes"] and rows["dangling.ipynb"]["total"] == "0"
