@@ -19,7 +19,7 @@ import pytest
 
 from labs.cli import main
 from labs.grading.grade import Grade
-from labs.grading.lab import LabError, cell_role, load_lab
+from labs.grading.lab import cell_role, load_lab
 from labs.grading.names import slug, unique_slugs
 from labs.grading.release import student_notebook
 from labs.grading.report import (HELD_BACK, NOT_YOU, GradesTable, cell_text, feedback_markdown, graded_notebook,
