@@ -38,10 +38,11 @@ def read_results(folder):
     for path in sorted(Path(folder).glob("*/results.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            extra = data.get("extra_data", {})
-            results.append(Result(path.parent.name, float(data["score"]), list(data["tests"]),
+            extra, tests = data.get("extra_data", {}), list(data["tests"])
+            [(test["name"], test["status"], test["tags"][0], test["score"] + test["max_score"]) for test in tests]  # all there
+            results.append(Result(path.parent.name, float(data["score"]), tests,
                                   extra.get("title", ""), extra.get("titles", {}), extra.get("problem", "")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
             notes.append(f"{path.parent.name}: results.json could not be read ({error!r})")
     return results, notes
 
@@ -88,7 +89,7 @@ def bars(scores, top):
     whole = top <= 20 and float(top).is_integer()
     count = int(top) + 1 if whole else 10
     width = 1 if whole else top / 10
-    heights = Counter(min(int(score // width), count - 1) for score in scores) if width else Counter({0: len(scores)})
+    heights = Counter(min(int(score // width), count - 1) for score in scores)
     label = (lambda i: f"{i}") if whole else (lambda i: f"{i * width:.3g}–{(i + 1) * width:.3g}")
     return [(label(i), heights[i]) for i in range(count)]
 
