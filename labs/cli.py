@@ -3,13 +3,17 @@
     numtorch-labs validate labs/01_tensors
     numtorch-labs release labs/01_tensors --out build/01_tensors [--gradescope]
     numtorch-labs release-all --out work
-    numtorch-labs grade build/01_tensors/autograder submissions/*.ipynb --out results [-j 2]
+    numtorch-labs grade build/01_tensors/autograder submissions/*.ipynb --out results [-j 2] [--roster roster.csv]
+    numtorch-labs summary results
 """
 import argparse
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from labs.grading.lab import LabError, load_lab
+from labs.grading.names import readable
 
 LABS = Path(__file__).resolve().parent
 
@@ -45,54 +49,120 @@ def release_all_command(args):
 
 def grade_command(args):
     from labs.grading.grade import Limits, grade_all
-    from labs.grading.report import write_grade, write_grades_csv
+    from labs.grading.names import read_roster
+    from labs.grading.report import GradesTable
 
     lab = load_lab(args.autograder)
-    paths = submissions(args.submissions)
-    names = unique_names(paths)
-    limits = Limits(args.timeout or lab.config["cell_timeout"], args.total_timeout or lab.config["total_timeout"])
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = GradesTable(lab, out / "grades.csv")
+    batch = Batch(lab, out, table, read_roster(args.roster) if args.roster else None, args.hidden_feedback)
+    paths = batch.add(submissions(args.submissions, out))
+    limits = Limits(args.timeout or lab.config["cell_timeout"], args.total_timeout or lab.config["total_timeout"])
+    print(f"grading {len(paths)} submission(s) of {lab.title}, {args.jobs} at a time")
+    for note in batch.notes:
+        print(f"  note: {note}")
+    grades = grade_all(lab, paths, batch.names, limits, jobs=args.jobs, on_done=batch.done)
+    print(f"wrote {out}/<submission>/results.json, feedback.md and graded.ipynb, and {table.path}")
+    return 1 if any(grade.problem for grade in grades) else 0
 
-    def done(grade):
-        write_grade(lab, grade, out / grade.name)
+
+class Batch:
+    """The submissions of one `grade` run: their results folders, students and notes, and what to do with a grade."""
+
+    def __init__(self, lab, out, table, roster, hidden_feedback):
+        self.lab, self.out, self.table, self.roster, self.hidden_feedback = lab, out, table, roster, hidden_feedback
+        self.names, self.about, self.notes = [], {}, []
+
+    def add(self, paths):
+        """Name every path (a file graded before keeps its results folder); return the files to read."""
+        from labs.grading.names import student_of, unique_slugs
+        from labs.grading.report import cell_text
+
+        earlier = {row.get("file"): name for name, row in self.table.rows.items()}
+        files = [cell_text(readable(os.path.abspath(path))) for path in paths]
+        taken = [name for name, row in self.table.rows.items() if row.get("file")]  # rows from before `file` are updated
+        fresh = iter(unique_slugs([p for p, f in zip(paths, files) if f not in earlier], taken))
+        self.names = [earlier.get(file) or next(fresh) for file in files]
+        targets = []
+        for path, file, name in zip(paths, files, self.names):
+            target, notes = resolved(path)
+            student = student_of(path, self.roster)
+            self.about[name] = {"file": file, "student_id": student.id, "student_name": student.name,
+                                "notes": notes + student.notes}
+            self.notes += notes + student.notes
+            targets.append(target)
+        unmatched = set(self.roster or ()) - {readable(p.name) for p in paths} - {readable(p.stem) for p in paths}
+        self.notes += [f"the roster lists '{file}' (id {self.roster[file].id}): no such submission" for file in sorted(unmatched)]
+        return targets
+
+    def done(self, grade):
+        """Write one submission's results and its row of grades.csv; whatever fails here fails for it alone."""
+        from labs.grading.report import results_folder, write_grade, write_report_failure
+
+        about = self.about[grade.name]
+        folder = lambda: results_folder(self.out, grade.name)  # noqa: E731 (made again after a failure)
+        if not attempt(grade, "writing the report", lambda: write_grade(self.lab, grade, folder(), about, self.hidden_feedback)):
+            attempt(grade, "writing the report", lambda: write_report_failure(folder(), grade.problem, about))
+        attempt(grade, "writing grades.csv", lambda: self.table.put(self.table.row(grade, about)))
         notes = len(grade.notes)
         flag = f"  GRADER PROBLEM: {grade.problem}" if grade.problem else f"  ({notes} note{'s' * (notes > 1)})" * bool(notes)
         print(f"  {grade.name:<30} {grade.score:>6g} / {grade.max_score:g}  {grade.seconds:5.1f} s{flag}", flush=True)
 
-    print(f"grading {len(paths)} submission(s) of {lab.title}, {args.jobs} at a time")
-    grades = grade_all(lab, paths, names, limits, jobs=args.jobs, on_done=done)
-    write_grades_csv(lab, grades, out / "grades.csv")
-    print(f"wrote {out}/<submission>/results.json and feedback.md, and {out / 'grades.csv'}")
-    return 1 if any(grade.problem for grade in grades) else 0
+
+def attempt(grade, what, action):
+    """Run `action()`; True, or False when it raised: then `grade` says the grader had a problem (not the student)."""
+    try:
+        action()
+        return True
+    except Exception as error:  # a bug of the grader or a full disk, met by this submission only
+        traceback.print_exc()
+        grade.problem = grade.problem or f"{what} failed: {error!r}"
+        return False
 
 
-def submissions(paths):
-    """The notebook files to grade: files as given, folders expanded to the .ipynb files inside."""
+def resolved(path):
+    """(the file to read, notes for the instructor): a link is followed, and the notes say where it led."""
+    if not path.is_symlink():
+        return path, []
+    target = Path(os.path.realpath(path))
+    if not target.exists():
+        return path, [f"'{readable(path)}' is a broken link: graded as an unreadable file"]
+    return target, [f"'{readable(path)}' is a link to '{readable(target)}': graded that file"]
+
+
+def inside(path, folder):
+    """Whether `path`, links followed, lies in `folder`."""
+    folder = os.path.realpath(folder)
+    return os.path.commonpath([os.path.realpath(path), folder]) == folder
+
+
+def summary_command(args):
+    from labs.grading.summary import write_summary
+
+    print(write_summary(args.results), end="")
+    print(f"(also in {Path(args.results) / 'summary.md'}, with the histogram {Path(args.results) / 'summary.svg'})")
+    return 0
+
+
+def submissions(paths, out):
+    """The notebook files to grade: files as given, folders expanded to the .ipynb files inside, except those
+    in `out` and links leading out of the folder (say, to the autograder's tests), which are skipped and named."""
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        elif path.exists():
+            found = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and not inside(p, out))
+            for link in [p for p in found if p.is_symlink() and not inside(p, path)]:
+                print(f"skipped '{readable(link)}': a link to '{readable(os.path.realpath(link))}', outside {readable(path)}")
+                found.remove(link)
+            files += found
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
             raise LabError(f"no such submission: '{path}'")
     if not files:
         raise LabError("no notebooks to grade in " + ", ".join(paths))
-    return files
-
-
-def unique_names(paths):
-    """A results folder name per submission: the file's stem, made unique with its folder or a number."""
-    names = []
-    for path in paths:
-        name = path.stem
-        if name in names:
-            name = f"{path.parent.name}-{path.stem}"
-        base, number = name, 2
-        while name in names:
-            name, number = f"{base}-{number}", number + 1
-        names.append(name)
-    return names
+    return list({os.path.abspath(path): path for path in files}.values())
 
 
 def positive(text):
@@ -130,17 +200,34 @@ def parser():
     release_all.set_defaults(run=release_all_command)
 
     grade = commands.add_parser("grade", help="grade submissions with a real kernel",
-                                description="Grade notebooks: OUT/<name>/results.json (Gradescope format), "
-                                "OUT/<name>/feedback.md (for the student), OUT/<name>/graded.ipynb (the run, "
-                                "for you) and OUT/grades.csv (one row per submission).")
+                                description="Grade notebooks into OUT: OUT/<submission>/results.json (Gradescope "
+                                "format), feedback.md (for the student), graded.ipynb (the run with each exercise's "
+                                "score and failed tests next to its answer, for you), and OUT/grades.csv (one row per "
+                                "submission, rewritten after each one; grading again into the same OUT updates rows). "
+                                "<submission> is a safe folder name made from the file name. See docs/reports.md.")
     grade.add_argument("autograder", help="an autograder folder from `release` (or the lab folder itself)")
-    grade.add_argument("submissions", nargs="+", help="notebook files, or folders of them")
-    grade.add_argument("--out", required=True, help="results folder")
+    grade.add_argument("submissions", nargs="+", help="notebook files, or folders searched for *.ipynb")
+    grade.add_argument("--out", required=True, help="results folder (nothing is written outside it)")
     grade.add_argument("--timeout", type=positive, help="seconds per cell and per test (default: lab.toml's cell_timeout)")
     grade.add_argument("--total-timeout", type=positive,
                        help="seconds for all of a notebook's cells (default: lab.toml's total_timeout)")
     grade.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
+    grade.add_argument("--roster", metavar="CSV",
+                       help="a CSV with the columns file, id and name (name optional) giving each submission file "
+                       "(its name, with or without .ipynb) the student's id and name in grades.csv; "
+                       "without it, the id is the file name without .ipynb")
+    grade.add_argument("--hidden-feedback", choices=("summary", "full"), default="summary",
+                       help="what feedback.md says of a failed hidden test: its name and ✅/❌ only (summary, the "
+                       "default: the message waits until you publish it), or its message too (full). results.json "
+                       "always has the message, visible on Gradescope after publishing")
     grade.set_defaults(run=grade_command)
+
+    summary = commands.add_parser("summary", help="what a class's results say: per exercise mean, full marks, failing test",
+                                  description="Read RESULTS/<submission>/results.json (from `grade`) and print, per "
+                                  "exercise, the mean score, the share at full marks and the test failed most often; "
+                                  "also write RESULTS/summary.md with a histogram of the totals (RESULTS/summary.svg).")
+    summary.add_argument("results", help="the results folder given to `grade --out`")
+    summary.set_defaults(run=summary_command)
     return top
 
 

@@ -332,9 +332,9 @@ def test_written_answers_are_kept_for_the_instructor_never_run_nor_scored(graded
     expect(by_name["scratch_cells"])
     feedback = (results / "scratch_cells" / "feedback.md").read_text()
     assert feedback.endswith("## Written answers (not auto-graded: your instructor reads them)\n\n**why**\n\n"
-                             "> Against the gradient is downhill.\n>\n> See *exercise 3*.\n")
-    assert "> relu = mse = sgd_step = None" in (results / "written_as_code" / "feedback.md").read_text()
-    assert "> YOUR ANSWER HERE" in (results / "blank" / "feedback.md").read_text()
+                             "```text\nAgainst the gradient is downhill.\n\nSee *exercise 3*.\n```\n")
+    assert "\nrelu = mse = sgd_step = None\n" in (results / "written_as_code" / "feedback.md").read_text()
+    assert "\nYOUR ANSWER HERE\n" in (results / "blank" / "feedback.md").read_text()
     (why,) = [c for c in nbformat.read(results / "scratch_cells" / "graded.ipynb", 4).cells if cell_role(c)[0] == "why"]
     assert why.cell_type == "markdown" and why.source == WRITTEN
 

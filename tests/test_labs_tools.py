@@ -12,11 +12,11 @@ import pytest
 
 import labs
 from labs.self_check import LABEL, CheckReport
-from labs.cli import main, unique_names
+from labs.cli import main
 from labs.grading.grade import Grade
 from labs.grading.lab import cell_role, checksum, load_lab
 from labs.grading.release import release, release_all, strip_solutions, student_notebook
-from labs.grading.report import feedback_markdown, results_json, write_grades_csv
+from labs.grading.report import GradesTable, feedback_markdown, results_json
 from labs.grading.restore import restore
 from labs.grading.validate import written_problems
 
@@ -322,12 +322,6 @@ def test_python_dash_m_labs():
     assert done.returncode == 0 and "--total-timeout" in done.stdout
 
 
-def test_unique_names():
-    paths = [Path("a/lab.ipynb"), Path("b/lab.ipynb"), Path("b/x/lab.ipynb"), Path("c/alice.ipynb")]
-    assert unique_names(paths) == ["lab", "b-lab", "x-lab", "alice"]
-    assert unique_names([Path("a/lab.ipynb"), Path("a/lab.ipynb"), Path("a/lab.ipynb")]) == ["lab", "a-lab", "a-lab-2"]
-
-
 # --- labs.check in plain Python -------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -398,14 +392,16 @@ def test_results_json_is_gradescope_shaped(lab):
 
 
 def test_feedback_and_csv(lab, tmp_path):
-    feedback = feedback_markdown(lab, a_grade())
-    assert "**Score: 2 / 3**" in feedback and "- ❌ test_b (hidden): mse is off; hint: average" in feedback
+    feedback = feedback_markdown(lab, a_grade(), hidden_feedback="full")
+    assert "**Score: 2 / 3**" in feedback and "- ❌ test_b (hidden)\n  ```text\n  mse is off; hint: average\n  ```" in feedback
     assert "## One SGD step — 0 / 0" in feedback
     assert feedback.endswith("## Written answers (not auto-graded: your instructor reads them)\n\n"
-                             "**why**\n\n> Downhill.\n>\n> It is *steepest*.\n")
-    write_grades_csv(lab, [a_grade()], tmp_path / "grades.csv")
+                             "**why**\n\n```text\nDownhill.\n\nIt is *steepest*.\n```\n")
+    table = GradesTable(lab, tmp_path / "grades.csv")
+    table.put(table.row(a_grade(), {"student_id": "a1", "student_name": "Alice", "notes": [], "file": "alice.ipynb"}))
     assert (tmp_path / "grades.csv").read_text().splitlines() == [
-        "submission,ex1,ex2,ex3,total,notes", "alice,2,0,0,2,Answer cell 'ex2-answer' raised ValueError: x."]
+        "submission,student_id,student_name,ex1,ex2,ex3,total,max,notes,file",
+        "alice,a1,Alice,2,0,0,2,3,Answer cell 'ex2-answer' raised ValueError: x.,alice.ipynb"]
 
 
 def test_the_example_lab_is_not_released_by_make_lab(tmp_path):
