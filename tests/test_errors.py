@@ -45,15 +45,17 @@ def test_cross_entropy_with_float_targets():
     raises(NumTorchTypeError, TypeError, lambda: tracking(4, 3).cross_entropy(np.array([0.0, 1.0, 1.0, 2.0])),
            "cross_entropy", "float64", "(4,)", "(4, 3)", "astype(int)")
     raises(NumTorchTypeError, TypeError,
-           lambda: nt.layers.CrossEntropyLoss()(tracking(2, 3), nt.Tensor(np.array([[0.0, 1, 0], [1, 0, 0]]))),
-           "cross_entropy", "argmax(axis=1)")
+           lambda: nt.layers.CrossEntropyLoss()(tracking(2, 3), nt.Tensor(np.array([[0.0, 1], [1, 0]]))),
+           "cross_entropy", "class probabilities of the logits' shape", "argmax(axis=1)")
 
 
 def test_cross_entropy_with_the_wrong_number_of_targets():
     raises(ShapeError, ValueError, lambda: tracking(4, 3).cross_entropy(np.array([0, 1, 1])),
            "cross_entropy", "(3,)", "(4,)")
-    raises(ShapeError, ValueError, lambda: tracking(3).cross_entropy(np.array([0])), "cross_entropy", "(3,)",
+    raises(ShapeError, ValueError, lambda: tracking(3).cross_entropy(np.array([0, 1])), "cross_entropy", "(3,)",
            "reshape(1, -1)")
+    raises(ShapeError, ValueError, lambda: tracking(2, 3, 4).cross_entropy(np.zeros((2, 3), int)), "cross_entropy",
+           "(2, 3, 4)", "(2, 4)")
 
 
 def test_backward_with_a_gradient_of_the_wrong_shape():
