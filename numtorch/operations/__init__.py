@@ -11,9 +11,9 @@ from numtorch.operations.shape import (Expand, Transpose, Reshape, GetItem, Inde
 from numtorch.operations.activations import Sigmoid, Tanh, ReLU, Exp, Log, Softmax, LogSoftmax
 from numtorch.operations.losses import CrossEntropy, MSE
 
-# log(0) = -inf and 1/0 = inf without NumPy's RuntimeWarning ("divide by zero encountered in log"), as in PyTorch;
-# a warning filter costs nothing per operation (np.errstate around every forward would)
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numtorch\.operations\.")
+# log(0) = -inf and 1/0 = inf without NumPy's RuntimeWarning ("divide by zero encountered in log"), as in PyTorch,
+# from the operations and the engine; a warning filter costs nothing per operation (np.errstate around each would)
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numtorch\.(operations\.|tensor$)")
 
 __all__ = [
     "Operation", "Add", "Sub", "Neg", "Mul", "Div", "Pow", "Abs", "Clamp", "MatMul", "LinearOp", "Sum", "Mean",
