@@ -245,9 +245,9 @@ def test_loss_settings_outside_their_values():
 # ---- tracebacks in IPython: the student's line and NumTorch's message ------------------------------------------
 
 def test_ipython_shows_the_students_line_and_the_message_without_library_frames(capsys):
-    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
 
-    shell = InteractiveShell.instance()
+    shell = TerminalInteractiveShell.instance()  # the singleton class the magics' tests use too
     shell.run_cell("import numpy as np, numtorch as nt\n"
                    "a = nt.tensor(np.ones((2, 3)), requires_grad=True)\nb = nt.tensor(np.ones((4, 5)))")
     capsys.readouterr()
