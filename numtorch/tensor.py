@@ -274,10 +274,11 @@ class Tensor:
         return self._change("copy_()", lambda data: np.copyto(data, _plain(source), casting="same_kind"), source)
 
     def _in_place(self, symbol, ufunc, op, other):
-        """x += y and friends: in place when no graph is being recorded; on a tensor computed in the graph
-        (loss += ..., as in PyTorch) a new tensor `x + y` that the name x is rebound to (other names keep
-        the old tensor)."""
-        if _GradMode.enabled and self._ctx is not None and self.autograd:
+        """x += y and friends: in place when no graph is recorded. When one is (x or y tracks, outside no_grad),
+        x = x + y, a new tensor in the graph that the name x is rebound to (loss += ... works as in PyTorch;
+        other names keep the old tensor); on a tracking leaf, PyTorch's refusal (see _change)."""
+        tracking_leaf = self.autograd and self._ctx is None
+        if _GradMode.enabled and not tracking_leaf and (self.autograd or type(other) is Tensor and other.autograd):
             return op.apply(self, other)
         return self._change(f"x {symbol} y", lambda data: ufunc(data, _plain(other), out=data), other)
 
