@@ -257,5 +257,13 @@ def test_ipython_shows_the_students_line_and_the_message_without_library_frames(
     assert "predict(a, b)" in text and "return a @ b" in text
     assert "ShapeError: mm: cannot multiply (2, 3) by (4, 5)" in text
     assert "numtorch/" not in text and "apply" not in text and "interactiveshell" not in text, text
+    shell.run_cell("class Twice(nt.Operation):\n"
+                   "    @staticmethod\n"
+                   "    def forward(ctx, x):\n"
+                   "        return x.reshape(7) * 2\n\n"
+                   "Twice.apply(a)")
+    text = capsys.readouterr().out
+    assert "return x.reshape(7) * 2" in text and "Twice.apply(a)" in text, "a student's own forward is shown"
+    assert "ShapeError: twice: cannot reshape" in text and "numtorch/" not in text, text
     shell.run_cell("1 / 0")
     assert "ZeroDivisionError" in capsys.readouterr().out, "other errors show as IPython shows them"
