@@ -534,12 +534,12 @@ class Tensor:
         while newest_first:
             node = heappop(newest_first)[2]
             g = grads.pop(node)
-            if node._ctx is None:
+            if node._ctx is None:  # a leaf: accumulate
                 _accumulate(node, g, held)
                 continue
             node.grad = Tensor._make(g, None, False)
             held.add(id(g))
-            for parent, pg in _input_grads(node, g):
+            for parent, pg in _input_grads(node, g):  # an operation: hand each input its gradient
                 if parent in grads:
                     grads[parent] = grads[parent] + pg
                 else:
@@ -583,18 +583,20 @@ def _input_grads(node, grad):
     if len(grads) != len(ctx.parents):
         raise GradError(f"{ctx.op_name}.backward returned {len(grads)} gradients "
                         f"for {len(ctx.parents)} inputs; return one per input (None for none)")
-    pairs = []
-    for parent, pg in zip(ctx.parents, grads):
-        if pg is None or type(parent) is not Tensor or not parent.autograd:
-            continue
-        if type(pg) is not np.ndarray:
-            pg = np.asarray(pg)
-        if pg.shape != parent.data.shape:
-            pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
-        if pg.dtype != parent.data.dtype and parent.data.dtype.kind == "f":
-            pg = pg.astype(parent.data.dtype)  # float32 stays float32, whatever constants it met
-        pairs.append((parent, pg))
-    return pairs
+    return [(parent, _as_grad_of(parent, g, ctx.op_name)) for parent, g in zip(ctx.parents, grads)
+            if g is not None and type(parent) is Tensor and parent.autograd]
+
+
+def _as_grad_of(tensor, g, op_name):
+    """g as tensor's gradient: an ndarray summed back to tensor's shape (broadcasting undone) and in its float
+    dtype (float32 stays float32, whatever constants it met)."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.shape != tensor.data.shape:
+        g = _unbroadcast(g, tensor.data.shape, op_name)
+    if g.dtype != tensor.data.dtype and tensor.data.dtype.kind == "f":
+        g = g.astype(tensor.data.dtype)
+    return g
 
 
 def _accumulate(leaf, g, held):
