@@ -425,10 +425,11 @@ class Tensor:
         """The axes in the order given: x.permute(2, 0, 1) (every axis once; negative ones count from the end)."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        if len(dims) != self.ndim:
-            raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor with {self.ndim} dims "
-                             f"(shape {self.shape}); name each dim once")
-        if self.ndim == 2 and dims[0] % 2 == 0 and dims[1] % 2 == 1:  # (two dims mean a swap to Transpose)
+        order = tuple(_dim_index(d, self.ndim, "permute") for d in dims)
+        if sorted(order) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {dims} does not name each of the {self.ndim} dims of a tensor of shape "
+                             f"{self.shape} once")
+        if order == (0, 1):  # the identity (to Transpose, two dims mean a swap)
             return Reshape.apply(self, shape=self.shape)
         return Transpose.apply(self, axes=dims)
 
