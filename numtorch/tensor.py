@@ -584,17 +584,20 @@ def _input_grads(node, grad):
     if len(grads) != len(ctx.parents):
         raise GradError(f"{ctx.op_name}.backward returned {len(grads)} gradients "
                         f"for {len(ctx.parents)} inputs; return one per input (None for none)")
-    return [(parent, _as_grad_of(parent, g, ctx.op_name)) for parent, g in zip(ctx.parents, grads)
-            if g is not None and type(parent) is Tensor and parent.autograd]
+    pairs = []
+    for parent, g in zip(ctx.parents, grads):
+        if g is not None and type(parent) is Tensor and parent.autograd:
+            pairs.append((parent, _as_grad_of(parent, g, ctx)))
+    return pairs
 
 
-def _as_grad_of(tensor, g, op_name):
+def _as_grad_of(tensor, g, ctx):
     """g as tensor's gradient: an ndarray summed back to tensor's shape (broadcasting undone) and in its float
     dtype (float32 stays float32, whatever constants it met)."""
     if type(g) is not np.ndarray:
         g = np.asarray(g)
     if g.shape != tensor.data.shape:
-        g = _unbroadcast(g, tensor.data.shape, op_name)
+        g = _unbroadcast(g, tensor.data.shape, ctx.op_name)
     if g.dtype != tensor.data.dtype and tensor.data.dtype.kind == "f":
         g = g.astype(tensor.data.dtype)
     return g
