@@ -229,12 +229,12 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
-    # comparisons are elementwise and give boolean tensors without gradient, as in PyTorch
+    # comparisons are elementwise and give boolean tensors without gradient, as in PyTorch (t == None is False)
     def __eq__(self, other):
-        return _compare(np.equal, self, other)
+        return NotImplemented if other is None else _compare(np.equal, self, other)
 
     def __ne__(self, other):
-        return _compare(np.not_equal, self, other)
+        return NotImplemented if other is None else _compare(np.not_equal, self, other)
 
     def __lt__(self, other):
         return _compare(np.less, self, other)

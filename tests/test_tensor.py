@@ -210,6 +210,7 @@ def test_equality_is_elementwise_and_tensors_stay_hashable_by_identity(torch):
     assert ((labels == nt.tensor(labels)).data.all())  # an array on the left gives a tensor too
     a, b = nt.tensor([1.0]), nt.tensor([1.0])
     assert len({a, b}) == 2 and {a: "a", b: "b"}[b] == "b" and a in [b, a]
+    assert (a == None) is False and (a != None) is True  # noqa: E711 (as in PyTorch)
 
 
 def test_numpy_float64_scalars_and_float_keep_float32(torch):
