@@ -587,7 +587,10 @@ def _input_grads(node, grad):
     pairs = []
     for parent, g in zip(ctx.parents, grads):
         if g is not None and type(parent) is Tensor and parent.autograd:
-            pairs.append((parent, _as_grad_of(parent, g, ctx)))
+            data = parent.data
+            if type(g) is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:  # (speed only: most fit)
+                g = _as_grad_of(parent, g, ctx)
+            pairs.append((parent, g))
     return pairs
 
 
