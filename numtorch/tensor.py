@@ -690,14 +690,15 @@ def _book_expand_args(shape, sizes, dim, copies):
     """(dim, copies) of the book's expand called positionally; refuses calls that read as PyTorch's expand(*sizes)."""
     if len(sizes) == 1 and dim is None and copies is not None and not isinstance(sizes[0], (tuple, list)):
         return sizes[0], copies
-    book = f"x.expand(dim={sizes[0]}, copies={sizes[1]})" if len(sizes) == 2 else "x.expand(dim=0, copies=3)"
     if len(sizes) != 2 or dim is not None or copies is not None or _pytorch_expand_fits(shape, sizes):
         call = "expand(" + ", ".join(map(repr, sizes)) + ")"
+        book = f"x.expand(dim={sizes[0]}, copies={sizes[1]})" if len(sizes) == 2 else "x.expand(dim=0, copies=3)"
+        target = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         raise ShapeError(
-            f"{call} on a tensor of shape {shape}: "
-            f"NumTorch's expand is the book's expand(dim, copies), a new axis at dim repeated copies times "
-            f"({book}); PyTorch's expand(*sizes) repeats to a shape, which here reads differently. Write "
-            f"{book} for the book's meaning, or x + np.zeros(shape) to broadcast to a shape as PyTorch's expand does.")
+            f"{call} on a tensor of shape {shape}: NumTorch's expand is the book's expand(dim, copies), a new "
+            f"axis at dim repeated copies times; PyTorch's expand(*sizes) repeats to a shape instead. Write "
+            f"{book} for the book's meaning, or x + np.zeros({tuple(target)}) to broadcast to that shape as "
+            f"PyTorch's expand does.")
     return sizes
 
 
