@@ -19,7 +19,10 @@ class Layer:
     parameters()        the same, as an iterator (PyTorch's name)
     named_parameters()  (name, tensor) pairs
     zero_grad()         clear every parameter's .grad
+    train() / eval()    set ``training`` on this layer and every sub-layer (Dropout and BatchNorm read it)
     """
+
+    training = True
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
@@ -35,9 +38,23 @@ class Layer:
         """(dotted name, parameter) for every tracking Tensor reachable from this layer, each once."""
         seen = set()
         for name, p in _walk(self, prefix, set()):
-            if id(p) not in seen:
+            if isinstance(p, Tensor) and id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
+
+    def modules(self):
+        """This layer and every layer inside it, each once."""
+        return (layer for _, layer in _walk(self, "", set()) if isinstance(layer, Layer))
+
+    def train(self, mode=True):
+        """Training mode (the default): dropout drops, batch norm uses and updates batch statistics."""
+        for layer in self.modules():
+            layer.training = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout passes everything, batch norm uses its running statistics."""
+        return self.train(False)
 
     def parameters(self):
         return (p for _, p in self.named_parameters())
@@ -57,7 +74,8 @@ class Layer:
 
 
 def _walk(value, name, visited):
-    """Yield (name, parameter) found in value: a tracking leaf Tensor, a Layer, or a list/tuple/dict of them.
+    """Yield (name, item) for every parameter (a tracking leaf Tensor) and every Layer found in value:
+    a parameter, a Layer, or a list/tuple/dict of them.
 
     visited: ids of the layers already walked, so a layer reachable twice (or a child that refers
     back to its parent) is walked once.
@@ -69,6 +87,7 @@ def _walk(value, name, visited):
         if id(value) in visited:
             return
         visited.add(id(value))
+        yield name, value
         for child, sub in value.children():
             yield from _walk(sub, f"{name}.{child}" if name else str(child), visited)
     elif isinstance(value, (list, tuple)):
