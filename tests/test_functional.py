@@ -179,3 +179,11 @@ def test_flatten_keeps_the_batch_dim():
 def test_errors_name_the_op_the_shapes_and_the_fix(call, message):
     with pytest.raises(ShapeError, match=message):
         call()
+
+
+def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch(torch):
+    x = np.array([[[[1.0, 1.0, 0.0], [1.0, 0.0, 2.0], [2.0, 2.0, 2.0]]]])
+    xn, xt = nt.tensor(x, requires_grad=True), _copy_to_torch(torch, x)
+    F.max_pool2d(xn, 2, stride=1).sum().backward()
+    torch.nn.functional.max_pool2d(xt, 2, stride=1).sum().backward()
+    np.testing.assert_array_equal(xn.grad.data, xt.grad.numpy())

@@ -24,14 +24,19 @@ def _patches(x, kernel, stride):
     return windows.transpose(0, 1, 4, 5, 2, 3)
 
 
-def _add_patches(grad_patches, shape, stride):
-    """The adjoint of _patches: add each patch's gradient (N, C, kh, kw, OH, OW) into zeros of x's shape."""
-    _, _, kh, kw, oh, ow = grad_patches.shape
-    sh, sw = stride
-    gx = np.zeros(shape, grad_patches.dtype)
+def _kernel_slices(out_size, kernel, stride):
+    """For each kernel position (i, j): the index of x[:, :, i + sh*h, j + sw*w] over every output position (h, w)."""
+    (oh, ow), (kh, kw), (sh, sw) = out_size, kernel, stride
     for i in range(kh):
         for j in range(kw):
-            gx[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += grad_patches[:, :, i, j]
+            yield i, j, (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+
+
+def _add_patches(grad_patches, shape, stride):
+    """The adjoint of _patches: add each patch's gradient (N, C, kh, kw, OH, OW) into zeros of x's shape."""
+    gx = np.zeros(shape, grad_patches.dtype)
+    for i, j, where in _kernel_slices(grad_patches.shape[4:], grad_patches.shape[2:4], stride):
+        gx[where] += grad_patches[:, :, i, j]
     return gx
 
 
@@ -112,7 +117,8 @@ class Conv2d(Operation):
 
 
 class MaxPool2d(Operation):
-    """z[n, c, h, w] = max of the kernel-sized patch at (s*h, s*w);  dz/dx = grad routed to each patch's maximum"""
+    """z[n, c, h, w] = max of the kernel-sized patch at (s*h, s*w);  dz/dx = grad routed to each patch's maximum
+    (the first one, as PyTorch, when several elements tie)"""
     __slots__ = ()
     name = "max_pool2d"
 
@@ -123,16 +129,20 @@ class MaxPool2d(Operation):
         stride = kernel if stride is None else _pair(stride)
         _check_images("max_pool2d", x)
         _check_fits("max_pool2d", x, kernel)
-        patches = _patches(x, kernel, stride)
-        n, c, kh, kw, oh, ow = patches.shape
-        flat = patches.reshape(n, c, kh * kw, oh, ow)
-        where = flat.argmax(axis=2)[:, :, None]
-        ctx.save_for_backward(where, patches.shape, x.shape, stride)
-        return np.take_along_axis(flat, where, axis=2)[:, :, 0]
+        out_size = ((x.shape[2] - kernel[0]) // stride[0] + 1, (x.shape[3] - kernel[1]) // stride[1] + 1)
+        z = None
+        for _, _, where in _kernel_slices(out_size, kernel, stride):  # the max of kh*kw shifted copies of x
+            z = x[where].copy() if z is None else np.maximum(z, x[where], out=z)
+        ctx.save_for_backward(x, z, kernel, stride)
+        return z
 
     @staticmethod
     def backward(ctx, grad):
-        where, patches_shape, x_shape, stride = ctx.saved_tensors
-        kh_kw = np.arange(patches_shape[2] * patches_shape[3]).reshape(-1, 1, 1)
-        grad_patches = (where == kh_kw) * grad[:, :, None]
-        return _add_patches(grad_patches.reshape(patches_shape), x_shape, stride)
+        x, z, kernel, stride = ctx.saved_tensors
+        gx = np.zeros(x.shape, grad.dtype)
+        unclaimed = np.ones(z.shape, dtype=bool)
+        for _, _, where in _kernel_slices(z.shape[2:], kernel, stride):
+            first_max = (x[where] == z) & unclaimed
+            gx[where] += grad * first_max
+            unclaimed &= ~first_max
+        return gx
