@@ -50,21 +50,27 @@ def np_conv_forward(x, w, b, pad):
     """im2col: columns (N, C*3*3, OH*OW), then one batched matrix product."""
     n, c, h, wd = x.shape
     o, _, k, _ = w.shape
-    xp = np.zeros((n, c, h + 2 * pad, wd + 2 * pad))
-    xp[:, :, pad:pad + h, pad:pad + wd] = x
+    xp = x
+    if pad:
+        xp = np.zeros((n, c, h + 2 * pad, wd + 2 * pad))
+        xp[:, :, pad:pad + h, pad:pad + wd] = x
     oh, ow = h + 2 * pad - k + 1, wd + 2 * pad - k + 1
     cols = sliding_window_view(xp, (k, k), axis=(2, 3)).transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k * k, oh * ow)
-    out = w.reshape(o, -1) @ cols + b[:, None]
+    out = w.reshape(o, -1) @ cols
+    out += b[:, None]
     return out.reshape(n, o, oh, ow), (cols, w, xp.shape, pad)
 
 
-def np_conv_backward(g, cache):
+def np_conv_backward(g, cache, input_grad=True):
+    """Gradients for the weight and the bias, and for the input when input_grad (a first layer needs none)."""
     cols, w, padded_shape, pad = cache
     n, o, oh, ow = g.shape
     k = w.shape[2]
     g2 = g.reshape(n, o, -1)
     gw = (g2 @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     gb = g2.sum(axis=(0, 2))
+    if not input_grad:
+        return None, gw, gb
     gcols = (w.reshape(o, -1).T @ g2).reshape(n, -1, k, k, oh, ow)
     gxp = np.zeros(padded_shape)
     for i in range(k):
@@ -101,7 +107,7 @@ def np_cnn_step(params, x, labels):
     for i, j in corners:  # ties are zeros from relu, whose gradient is 0 anyway
         gact[:, :, i::2, j::2] = gpooled * (act[:, :, i::2, j::2] == pooled)
     gconv = gact * (conv > 0)
-    _, gw, gb = np_conv_backward(gconv, cache)
+    _, gw, gb = np_conv_backward(gconv, cache, input_grad=False)
     for p, gp in zip(params, (gw, gb, glw, glb)):
         p -= LR * gp
     return loss

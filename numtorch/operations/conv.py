@@ -46,7 +46,7 @@ def _pad(x, padding):
     if ph == pw == 0:
         return x
     n, c, h, w = x.shape
-    padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), x.dtype)
+    padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), x.dtype)  # speed only: np.pad does the same, 5x slower
     padded[:, :, ph:ph + h, pw:pw + w] = x
     return padded
 
