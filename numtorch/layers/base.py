@@ -19,6 +19,7 @@ class Layer:
     parameters()        the same, as an iterator (PyTorch's name)
     named_parameters()  (name, tensor) pairs
     zero_grad()         clear every parameter's .grad
+    float(), double()   every floating-point tensor of the layer as float32 / float64, in place
     train() / eval()    set ``training`` on this layer and every sub-layer (Dropout and BatchNorm read it)
     """
 
@@ -38,7 +39,7 @@ class Layer:
         """(dotted name, parameter) for every tracking Tensor reachable from this layer, each once."""
         seen = set()
         for name, p in _walk(self, prefix, set()):
-            if isinstance(p, Tensor) and id(p) not in seen:
+            if _is_parameter(p) and id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
 
@@ -66,6 +67,22 @@ class Layer:
         for p in self.parameters():
             p.grad = None
 
+    def float(self):
+        """Parameters (and other float tensors the layer holds) as float32, the same Tensor objects; returns self."""
+        return self._convert(np.float32)
+
+    def double(self):
+        """Parameters (and other float tensors the layer holds) as float64, the same Tensor objects; returns self."""
+        return self._convert(np.float64)
+
+    def _convert(self, dtype):
+        for _, t in _walk(self, "", set()):
+            if isinstance(t, Tensor) and t._ctx is None and t.dtype.kind == "f":
+                t.data = t.data.astype(dtype, copy=False)
+                if t.grad is not None:
+                    t.grad = Tensor(t.grad.data.astype(dtype, copy=False))
+        return self
+
     @reprlib.recursive_repr()
     def __repr__(self):
         subs = [f"  ({name}): {value!r}".replace("\n", "\n  ")
@@ -74,15 +91,14 @@ class Layer:
 
 
 def _walk(value, name, visited):
-    """Yield (name, item) for every parameter (a tracking leaf Tensor) and every Layer found in value:
-    a parameter, a Layer, or a list/tuple/dict of them.
+    """Yield (name, item) for every Tensor and every Layer found in value: a Tensor, a Layer, or a
+    list/tuple/dict of them.
 
     visited: ids of the layers already walked, so a layer reachable twice (or a child that refers
     back to its parent) is walked once.
     """
     if isinstance(value, Tensor):
-        if value.autograd and value._ctx is None:  # a stored intermediate (self.hidden = h) is no parameter
-            yield name, value
+        yield name, value
     elif isinstance(value, Layer):
         if id(value) in visited:
             return
@@ -96,6 +112,11 @@ def _walk(value, name, visited):
     elif isinstance(value, dict):
         for key, sub in value.items():
             yield from _walk(sub, f"{name}.{key}" if name else str(key), visited)
+
+
+def _is_parameter(value):
+    """A tracking leaf Tensor (a stored intermediate, self.h = h, is none)."""
+    return isinstance(value, Tensor) and value.autograd and value._ctx is None
 
 
 def parameter(data, name=None):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from numtorch.errors import NumTorchTypeError
+from numtorch.errors import NumTorchValueError
 from numtorch.operations.base import Operation
 
 
@@ -15,7 +15,7 @@ class Dropout(Operation):
     @staticmethod
     def forward(ctx, x, p=0.5):
         if not 0 <= p <= 1:
-            raise NumTorchTypeError(f"dropout: p is the probability of zeroing an element, between 0 and 1, got {p}")
+            raise NumTorchValueError(f"dropout: p is the probability of zeroing an element, between 0 and 1, got {p}")
         x = np.asarray(x)
         keep = np.random.random_sample(x.shape) >= p
         scale = np.asarray(0 if p == 1 else 1 / (1 - p), x.dtype)  # p = 1 drops everything
