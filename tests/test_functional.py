@@ -187,3 +187,50 @@ def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch(torch):
     F.max_pool2d(xn, 2, stride=1).sum().backward()
     torch.nn.functional.max_pool2d(xt, 2, stride=1).sum().backward()
     np.testing.assert_array_equal(xn.grad.data, xt.grad.numpy())
+
+
+# ---- attention from primitives against PyTorch ------------------------------------------------------
+
+def test_causal_attention_from_primitives_matches_pytorch(torch):
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 3, 5, 4)) for _ in range(3))  # (batch, heads, time, head_dim)
+    upstream = rng.standard_normal((2, 3, 5, 4))
+    ours = [nt.tensor(a, requires_grad=True) for a in (q, k, v)]
+    theirs = [_copy_to_torch(torch, a) for a in (q, k, v)]
+    out = F.scaled_dot_product_attention(*ours, is_causal=True)
+    expected = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=True)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), atol=1e-12)
+    assert {op.op for op in nt.graph.trace(out).ops} == {"mm", "transpose", "div", "where", "softmax"}, \
+        "written from primitives: batched @, masked_fill (where), softmax"
+
+
+def test_multi_head_attention_matches_pytorch_and_never_looks_ahead(torch):
+    rng = np.random.default_rng(5)
+    ours = L.MultiHeadAttention(8, num_heads=2, causal=True)
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+    projections = [ours.q_proj, ours.k_proj, ours.v_proj]
+    with torch.no_grad():  # PyTorch keeps (out, in) weights, q, k and v stacked; ours are (in, out)
+        theirs.in_proj_weight.copy_(torch.tensor(np.concatenate([p.weight.data.T for p in projections])))
+        theirs.in_proj_bias.copy_(torch.tensor(rng.standard_normal(24)))
+        theirs.out_proj.weight.copy_(torch.tensor(ours.out_proj.weight.data.T))
+        theirs.out_proj.bias.copy_(torch.tensor(rng.standard_normal(8)))
+    for p, bias in zip(projections, np.split(theirs.in_proj_bias.detach().numpy(), 3)):
+        p.bias.data[:] = bias
+    ours.out_proj.bias.data[:] = theirs.out_proj.bias.detach().numpy()
+    x = rng.standard_normal((3, 6, 8))
+    xn, xt = nt.tensor(x, requires_grad=True), _copy_to_torch(torch, x)
+    future = torch.triu(torch.ones(6, 6, dtype=torch.bool), 1)  # PyTorch's mask: True where attention is barred
+    out = ours(xn)
+    expected, _ = theirs(xt, xt, xt, attn_mask=future, need_weights=False)
+    out.backward(np.arange(out.size, dtype=float).reshape(out.shape) / out.size)
+    expected.backward(torch.arange(expected.numel(), dtype=torch.float64).reshape(expected.shape) / expected.numel())
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(xn.grad.data, xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.q_proj.weight.grad.data.T, theirs.in_proj_weight.grad[:8].numpy(), atol=1e-12)
+    changed = x.copy()
+    changed[:, 4:] = rng.standard_normal((3, 2, 8))  # new future tokens: the first four outputs must not move
+    np.testing.assert_allclose(ours(nt.tensor(changed)).data[:, :4], out.data[:, :4], atol=1e-12)
