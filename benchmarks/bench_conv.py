@@ -180,7 +180,8 @@ def check_same_results(x, labels):
 
 def bench_conv(n, channels_out, size, pad, number, repeat):
     rng = np.random.default_rng(2)
-    x, w, b = rng.standard_normal((n, 1, size, size)), rng.standard_normal((channels_out, 1, 3, 3)), np.zeros(channels_out)
+    x, w = rng.standard_normal((n, 1, size, size)), rng.standard_normal((channels_out, 1, 3, 3))
+    b = np.zeros(channels_out)
     upstream = rng.standard_normal((n, channels_out, size + 2 * pad - 2, size + 2 * pad - 2))
     xt, wt, bt = (nt.tensor(a, requires_grad=True) for a in (x, w, b))
     fns = {"raw NumPy": lambda: np_conv_step(x, w, b, pad, upstream),

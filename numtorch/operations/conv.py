@@ -1,12 +1,13 @@
 """Images: 2-D convolution and max pooling on (batch, channels, height, width) arrays, through im2col.
 
-im2col: every kh x kw patch of the image becomes one column, so a convolution is one matrix product.
-`_patches` makes the columns (a view, no copy) and `_add_patches` is its adjoint, which puts each
-patch's gradient back where the patch came from (overlapping patches add up).
+im2col: every kh x kw patch of the image becomes one column, so a convolution is one matrix product;
+col2im is its adjoint, which puts each patch's gradient back where the patch came from (overlapping
+patches add up). Both walk the kernel positions (i, j) with `_kernel_slices`: x[:, :, i::stride,
+j::stride] is what kernel position (i, j) sees at every output position. Max pooling takes the
+elementwise maximum of those kh*kw views.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from numtorch.errors import ShapeError
 from numtorch.operations.base import Operation
@@ -17,13 +18,6 @@ def _pair(value):
     return (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
 
 
-def _patches(x, kernel, stride):
-    """View of x (N, C, H, W) as (N, C, kh, kw, OH, OW): patch (oh, ow) is x[:, :, oh*sh + i, ow*sw + j]."""
-    (kh, kw), (sh, sw) = kernel, stride
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    return windows.transpose(0, 1, 4, 5, 2, 3)
-
-
 def _kernel_slices(out_size, kernel, stride):
     """For each kernel position (i, j): the index of x[:, :, i + sh*h, j + sw*w] over every output position (h, w)."""
     (oh, ow), (kh, kw), (sh, sw) = out_size, kernel, stride
@@ -32,12 +26,25 @@ def _kernel_slices(out_size, kernel, stride):
             yield i, j, (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
 
 
-def _add_patches(grad_patches, shape, stride):
-    """The adjoint of _patches: add each patch's gradient (N, C, kh, kw, OH, OW) into zeros of x's shape."""
-    gx = np.zeros(shape, grad_patches.dtype)
-    for i, j, where in _kernel_slices(grad_patches.shape[4:], grad_patches.shape[2:4], stride):
-        gx[where] += grad_patches[:, :, i, j]
+def _im2col(x, kernel, stride, out_size):
+    """The patches of x (N, C, H, W) as (N, C, kh, kw, OH, OW): [n, c, i, j, h, w] = x[n, c, i + sh*h, j + sw*w]."""
+    columns = np.empty(x.shape[:2] + kernel + out_size, x.dtype)
+    for i, j, where in _kernel_slices(out_size, kernel, stride):
+        columns[:, :, i, j] = x[where]
+    return columns
+
+
+def _col2im(grad_columns, shape, stride):
+    """The adjoint of _im2col: add each patch's gradient (N, C, kh, kw, OH, OW) into zeros of x's shape."""
+    gx = np.zeros(shape, grad_columns.dtype)
+    for i, j, where in _kernel_slices(grad_columns.shape[4:], grad_columns.shape[2:4], stride):
+        gx[where] += grad_columns[:, :, i, j]
     return gx
+
+
+def _out_size(x, kernel, stride, padding=(0, 0)):
+    """(OH, OW): how many kernel positions fit along the height and the width."""
+    return tuple((x.shape[2 + d] + 2 * padding[d] - kernel[d]) // stride[d] + 1 for d in (0, 1))
 
 
 def _pad(x, padding):
@@ -90,27 +97,28 @@ class Conv2d(Operation):
         _check_weight(x, w, b)
         _check_fits("conv2d", x, w.shape[2:], padding)
         padded = _pad(x, padding)
-        patches = _patches(padded, w.shape[2:], stride)
-        n, c, kh, kw, oh, ow = patches.shape
-        columns = patches.reshape(n, c * kh * kw, oh * ow)  # one column per patch (this copies)
+        columns = _im2col(padded, w.shape[2:], stride, _out_size(x, w.shape[2:], stride, padding))
+        n, c, kh, kw, oh, ow = columns.shape
         w2 = w.reshape(len(w), -1)
-        z = w2 @ columns
+        z = w2 @ columns.reshape(n, c * kh * kw, oh * ow)
         z += np.reshape(b, (-1, 1))
-        ctx.save_for_backward(columns, w2, patches.shape, padded.shape)
+        ctx.save_for_backward(columns, w2, padded.shape)
         return z.reshape(n, len(w), oh, ow)
 
     @staticmethod
     def backward(ctx, grad):
-        columns, w2, patches_shape, padded_shape = ctx.saved_tensors
+        columns, w2, padded_shape = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         n, o = grad.shape[:2]
-        g = grad.reshape(n, o, -1)
-        w_shape = (o,) + patches_shape[1:4]
-        gw = (g @ columns.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape) if needs_w else None
+        g = grad.reshape(n, o, -1)  # (N, out, OH*OW)
+        gw = None
+        if needs_w:
+            flat = columns.reshape(n, w2.shape[1], -1)  # (N, in*kh*kw, OH*OW)
+            gw = (g @ flat.transpose(0, 2, 1)).sum(axis=0).reshape((o,) + columns.shape[1:4])
         gb = g.sum(axis=(0, 2)) if needs_b else None
         gx = None
         if needs_x:
-            gx = _add_patches((w2.T @ g).reshape(patches_shape), padded_shape, _pair(ctx.args["stride"]))
+            gx = _col2im((w2.T @ g).reshape(columns.shape), padded_shape, _pair(ctx.args["stride"]))
             ph, pw = _pair(ctx.args["padding"])
             gx = gx[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]
         return gx, gw, gb
@@ -129,9 +137,8 @@ class MaxPool2d(Operation):
         stride = kernel if stride is None else _pair(stride)
         _check_images("max_pool2d", x)
         _check_fits("max_pool2d", x, kernel)
-        out_size = ((x.shape[2] - kernel[0]) // stride[0] + 1, (x.shape[3] - kernel[1]) // stride[1] + 1)
         z = None
-        for _, _, where in _kernel_slices(out_size, kernel, stride):  # the max of kh*kw shifted copies of x
+        for _, _, where in _kernel_slices(_out_size(x, kernel, stride), kernel, stride):  # the max of kh*kw views
             z = x[where].copy() if z is None else np.maximum(z, x[where], out=z)
         ctx.save_for_backward(x, z, kernel, stride)
         return z
@@ -141,8 +148,12 @@ class MaxPool2d(Operation):
         x, z, kernel, stride = ctx.saved_tensors
         gx = np.zeros(x.shape, grad.dtype)
         unclaimed = np.ones(z.shape, dtype=bool)
+        overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
         for _, _, where in _kernel_slices(z.shape[2:], kernel, stride):
             first_max = (x[where] == z) & unclaimed
-            gx[where] += grad * first_max
             unclaimed &= ~first_max
+            if overlapping:
+                gx[where] += grad * first_max
+            else:  # speed only: patches that do not overlap share no element, so = does what += does, 2x faster
+                np.multiply(grad, first_max, out=gx[where])
         return gx

@@ -12,7 +12,8 @@ from numtorch.operations.base import Operation
 
 
 def _normalize(x, axes, eps):
-    """x_hat = (x - mean) / sqrt(var + eps) over `axes` (biased variance); returns x_hat, 1/sqrt(var + eps), mean, var."""
+    """x_hat = (x - mean) / sqrt(var + eps) over `axes` (biased variance); returns x_hat, 1 / sqrt(var + eps),
+    mean and var."""
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)
@@ -81,8 +82,8 @@ def _check_channels(x, w, running_mean, batch_stats):
 
 class BatchNorm(Operation):
     """z = (x - mean) / sqrt(var + eps) * w + b per channel (dim 1), mean and var over the batch (and positions)
-    when training, the running statistics in eval (training also updates them);  dz/dx = _normalize_backward(grad * w) when training,
-    grad * w / sqrt(var + eps) in eval"""
+    when training (which also updates the running statistics), the running statistics in eval;
+    dz/dx = _normalize_backward(grad * w) when training, grad * w / sqrt(var + eps) in eval"""
     __slots__ = ()
     name = "batch_norm"
 
