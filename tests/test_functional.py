@@ -181,6 +181,11 @@ def test_errors_name_the_op_the_shapes_and_the_fix(call, message):
         call()
 
 
+def test_a_padding_pytorch_spells_as_a_word_says_which_number_to_use():
+    with pytest.raises(NumTorchError, match=r"conv2d: padding must be .* got 'same'; .* use padding=1"):
+        F.conv2d(nt.tensor(np.zeros((1, 1, 4, 4))), nt.tensor(np.zeros((2, 1, 3, 3))), padding="same")
+
+
 def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch(torch):
     x = np.array([[[[1.0, 1.0, 0.0], [1.0, 0.0, 2.0], [2.0, 2.0, 2.0]]]])
     xn, xt = nt.tensor(x, requires_grad=True), _copy_to_torch(torch, x)
@@ -234,3 +239,34 @@ def test_multi_head_attention_matches_pytorch_and_never_looks_ahead(torch):
     changed = x.copy()
     changed[:, 4:] = rng.standard_normal((3, 2, 8))  # new future tokens: the first four outputs must not move
     np.testing.assert_allclose(ours(nt.tensor(changed)).data[:, :4], out.data[:, :4], atol=1e-12)
+
+
+def _bars(rng, n):
+    """8x8 images holding one horizontal (label 0) or vertical (label 1) bar, plus noise."""
+    labels = rng.integers(0, 2, n)
+    images = rng.normal(0, 0.3, (n, 1, 8, 8)).astype(np.float32)
+    for image, label, where in zip(images, labels, rng.integers(0, 8, n)):
+        if label:
+            image[0, :, where] += 1
+        else:
+            image[0, where, :] += 1
+    return images, labels
+
+
+def test_a_float32_cnn_with_batch_norm_and_dropout_learns_to_tell_bars_apart():
+    rng = np.random.default_rng(6)
+    model = L.Sequential([L.Conv2d(1, 4, 3, padding=1), L.BatchNorm2d(4), L.ReLU(), L.MaxPool2d(2), L.Dropout(0.1),
+                          L.Flatten(), L.Linear(64, 2)]).float()
+    optimizer = nt.optimizers.AdamOptimizer(model.get_params(), lr=0.02)
+    for _ in range(60):
+        images, labels = _bars(rng, 32)
+        logits = model(nt.tensor(images))
+        loss = logits.cross_entropy(labels)
+        loss.backward()
+        assert logits.dtype == np.float32 and all(p.grad.dtype == np.float32 for p in model.parameters())
+        optimizer.step()
+    images, labels = _bars(rng, 200)
+    model.eval()
+    accuracy = (model(nt.tensor(images)).data.argmax(axis=1) == labels).mean()
+    assert accuracy > 0.9, f"accuracy {accuracy} after 60 steps"
+    assert model[1].running_mean.dtype == np.float32

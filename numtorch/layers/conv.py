@@ -11,7 +11,7 @@ class Conv2d(Layer):
     """y = conv2d(x, weight, bias, stride, padding), weight (out_channels, in_channels, kh, kw) (He initialisation)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
-        kh, kw = _pair(kernel_size)
+        kh, kw = _pair(kernel_size, "Conv2d")
         fan_in = in_channels * kh * kw
         self.stride, self.padding = stride, padding
         self.weight = parameter(np.random.randn(out_channels, in_channels, kh, kw) * np.sqrt(2.0 / fan_in), "weight")

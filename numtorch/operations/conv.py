@@ -9,13 +9,18 @@ elementwise maximum of those kh*kw views.
 
 import numpy as np
 
-from numtorch.errors import ShapeError
+from numtorch.errors import NumTorchTypeError, ShapeError
 from numtorch.operations.base import Operation
 
 
-def _pair(value):
-    """3 -> (3, 3); (2, 3) stays (2, 3)."""
-    return (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+def _pair(value, op="conv2d", what="kernel_size"):
+    """3 -> (3, 3); (2, 3) stays (2, 3); anything else is an error naming the op and `what`."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
+        return tuple(int(v) for v in value)
+    raise NumTorchTypeError(f"{op}: {what} must be a whole number or a pair of them (height, width), got {value!r}"
+                            + ("; for 'same' with a 3x3 kernel and stride 1 use padding=1" if what == "padding" else ""))
 
 
 def _kernel_slices(out_size, kernel, stride):
@@ -92,7 +97,7 @@ class Conv2d(Operation):
     @staticmethod
     def forward(ctx, x, w, b, stride=1, padding=0):
         x, w = np.asarray(x), np.asarray(w)
-        stride, padding = _pair(stride), _pair(padding)
+        stride, padding = _pair(stride, "conv2d", "stride"), _pair(padding, "conv2d", "padding")
         _check_images("conv2d", x)
         _check_weight(x, w, b)
         _check_fits("conv2d", x, w.shape[2:], padding)
@@ -133,8 +138,8 @@ class MaxPool2d(Operation):
     @staticmethod
     def forward(ctx, x, kernel_size, stride=None):
         x = np.asarray(x)
-        kernel = _pair(kernel_size)
-        stride = kernel if stride is None else _pair(stride)
+        kernel = _pair(kernel_size, "max_pool2d")
+        stride = kernel if stride is None else _pair(stride, "max_pool2d", "stride")
         _check_images("max_pool2d", x)
         _check_fits("max_pool2d", x, kernel)
         z = None
