@@ -2,7 +2,7 @@
 
 import traceback
 
-_LIBRARIES = ("numtorch", "numtorch_magics", "IPython")  # packages whose frames a student's traceback leaves out
+_LIBRARIES = ("numtorch", "numtorch_magics", "numpy", "IPython")  # whose frames a student's traceback leaves out
 
 
 class NumTorchError(Exception):
@@ -18,11 +18,21 @@ class NumTorchError(Exception):
 
 
 def student_traceback(error):
-    """The traceback text of `error` with the frames of NumTorch (and of IPython's cell runner) left out."""
-    frames = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
-              if frame.f_globals.get("__name__", "").split(".")[0] not in _LIBRARIES]
-    return "".join(["Traceback (most recent call last):\n", *traceback.StackSummary.extract(frames).format(),
+    """The traceback text of `error` without the frames of NumTorch (nor NumPy's, nor IPython's cell runner);
+    preceded by its cause when the cause happened in the student's own code (a forward they wrote)."""
+    frames = _student_frames(error.__traceback__)
+    text = "".join(["Traceback (most recent call last):\n", *traceback.StackSummary.extract(frames).format(),
                     *traceback.format_exception_only(type(error), error)])
+    cause = error.__cause__
+    if cause is not None and _student_frames(cause.__traceback__):
+        text = (student_traceback(cause) + "\nThe above exception was the direct cause of the following "
+                                           "exception:\n\n" + text)
+    return text
+
+
+def _student_frames(tb):
+    return [(frame, line) for frame, line in traceback.walk_tb(tb)
+            if frame.f_globals.get("__name__", "").split(".")[0] not in _LIBRARIES]
 
 
 class ShapeError(NumTorchError, ValueError):

@@ -229,12 +229,12 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
-    # comparisons are elementwise and give boolean tensors without gradient, as in PyTorch
+    # comparisons are elementwise and give boolean tensors without gradient, as in PyTorch (t == None is False)
     def __eq__(self, other):
-        return _compare(np.equal, self, other)
+        return NotImplemented if other is None else _compare(np.equal, self, other)
 
     def __ne__(self, other):
-        return _compare(np.not_equal, self, other)
+        return NotImplemented if other is None else _compare(np.not_equal, self, other)
 
     def __lt__(self, other):
         return _compare(np.less, self, other)
@@ -274,10 +274,11 @@ class Tensor:
         return self._change("copy_()", lambda data: np.copyto(data, _plain(source), casting="same_kind"), source)
 
     def _in_place(self, symbol, ufunc, op, other):
-        """x += y and friends: in place when no graph is being recorded; on a tensor computed in the graph
-        (loss += ..., as in PyTorch) a new tensor `x + y` that the name x is rebound to (other names keep
-        the old tensor)."""
-        if _GradMode.enabled and self._ctx is not None and self.autograd:
+        """x += y and friends: in place when no graph is recorded. When one is (x or y tracks, outside no_grad),
+        x = x + y, a new tensor in the graph that the name x is rebound to (loss += ... works as in PyTorch;
+        other names keep the old tensor); on a tracking leaf, PyTorch's refusal (see _change)."""
+        tracking_leaf = self.autograd and self._ctx is None
+        if _GradMode.enabled and not tracking_leaf and (self.autograd or type(other) is Tensor and other.autograd):
             return op.apply(self, other)
         return self._change(f"x {symbol} y", lambda data: ufunc(data, _plain(other), out=data), other)
 
@@ -424,10 +425,11 @@ class Tensor:
         """The axes in the order given: x.permute(2, 0, 1) (every axis once; negative ones count from the end)."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        if len(dims) != self.ndim:
-            raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor with {self.ndim} dims "
-                             f"(shape {self.shape}); name each dim once")
-        if self.ndim == 2 and dims[0] % 2 == 0 and dims[1] % 2 == 1:  # (two dims mean a swap to Transpose)
+        order = tuple(_dim_index(d, self.ndim, "permute") for d in dims)
+        if sorted(order) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {dims} does not name each of the {self.ndim} dims of a tensor of shape "
+                             f"{self.shape} once")
+        if order == (0, 1):  # the identity (to Transpose, two dims mean a swap)
             return Reshape.apply(self, shape=self.shape)
         return Transpose.apply(self, axes=dims)
 
@@ -533,12 +535,12 @@ class Tensor:
         while newest_first:
             node = heappop(newest_first)[2]
             g = grads.pop(node)
-            if node._ctx is None:
+            if node._ctx is None:  # a leaf: accumulate
                 _accumulate(node, g, held)
                 continue
             node.grad = Tensor._make(g, None, False)
             held.add(id(g))
-            for parent, pg in _input_grads(node, g):
+            for parent, pg in _input_grads(node, g):  # an operation: hand each input its gradient
                 if parent in grads:
                     grads[parent] = grads[parent] + pg
                 else:
@@ -583,17 +585,25 @@ def _input_grads(node, grad):
         raise GradError(f"{ctx.op_name}.backward returned {len(grads)} gradients "
                         f"for {len(ctx.parents)} inputs; return one per input (None for none)")
     pairs = []
-    for parent, pg in zip(ctx.parents, grads):
-        if pg is None or type(parent) is not Tensor or not parent.autograd:
-            continue
-        if type(pg) is not np.ndarray:
-            pg = np.asarray(pg)
-        if pg.shape != parent.data.shape:
-            pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
-        if pg.dtype != parent.data.dtype and parent.data.dtype.kind == "f":
-            pg = pg.astype(parent.data.dtype)  # float32 stays float32, whatever constants it met
-        pairs.append((parent, pg))
+    for parent, g in zip(ctx.parents, grads):
+        if g is not None and type(parent) is Tensor and parent.autograd:
+            data = parent.data
+            if type(g) is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:  # (speed only: most fit)
+                g = _as_grad_of(parent, g, ctx)
+            pairs.append((parent, g))
     return pairs
+
+
+def _as_grad_of(tensor, g, ctx):
+    """g as tensor's gradient: an ndarray summed back to tensor's shape (broadcasting undone) and in its float
+    dtype (float32 stays float32, whatever constants it met)."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.shape != tensor.data.shape:
+        g = _unbroadcast(g, tensor.data.shape, ctx.op_name)
+    if g.dtype != tensor.data.dtype and tensor.data.dtype.kind == "f":
+        g = g.astype(tensor.data.dtype)
+    return g
 
 
 def _accumulate(leaf, g, held):

@@ -240,3 +240,30 @@ def test_loss_settings_outside_their_values():
            "cross_entropy", "weight=", "(3,)", "(4,)")
     raises(NumTorchTypeError, TypeError, lambda: nt.where(np.array([1, 0]), tracking(2), 0.0), "where", "boolean")
     raises(NumTorchTypeError, TypeError, lambda: tracking(2).clamp(), "clamp", "min=")
+
+
+# ---- tracebacks in IPython: the student's line and NumTorch's message ------------------------------------------
+
+def test_ipython_shows_the_students_line_and_the_message_without_library_frames(capsys):
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
+
+    shell = TerminalInteractiveShell.instance()  # the singleton class the magics' tests use too
+    shell.run_cell("import numpy as np, numtorch as nt\n"
+                   "a = nt.tensor(np.ones((2, 3)), requires_grad=True)\nb = nt.tensor(np.ones((4, 5)))")
+    capsys.readouterr()
+    result = shell.run_cell("def predict(a, b):\n    return a @ b\n\npredict(a, b)")
+    text = capsys.readouterr().out
+    assert isinstance(result.error_in_exec, ShapeError)
+    assert "predict(a, b)" in text and "return a @ b" in text
+    assert "ShapeError: mm: cannot multiply (2, 3) by (4, 5)" in text
+    assert "numtorch/" not in text and "apply" not in text and "interactiveshell" not in text, text
+    shell.run_cell("class Twice(nt.Operation):\n"
+                   "    @staticmethod\n"
+                   "    def forward(ctx, x):\n"
+                   "        return x.reshape(7) * 2\n\n"
+                   "Twice.apply(a)")
+    text = capsys.readouterr().out
+    assert "return x.reshape(7) * 2" in text and "Twice.apply(a)" in text, "a student's own forward is shown"
+    assert "ShapeError: twice: cannot reshape" in text and "numtorch/" not in text, text
+    shell.run_cell("1 / 0")
+    assert "ZeroDivisionError" in capsys.readouterr().out, "other errors show as IPython shows them"

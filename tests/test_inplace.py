@@ -101,6 +101,11 @@ def test_plus_equals_on_a_computed_tensor_accumulates_like_pytorch(torch):
         loss /= 4
         loss.backward()
     np.testing.assert_allclose(w.grad.data, tw.grad.numpy())
+    total = nt.tensor(0.0)  # a plain tensor that starts the sum, then tracks
+    total += (w * w).sum()
+    w.grad = None
+    total.backward()
+    np.testing.assert_allclose(w.grad.data, 2 * x)
 
 
 def test_in_place_changes_keep_shape_and_dtype_or_say_so():

@@ -463,3 +463,18 @@ def test_pow_gradients_at_zero_are_the_limits_not_nan():
     (x ** y).sum().backward()
     np.testing.assert_allclose(x.grad.data, [0.0, 2.5 * 1.5 ** 1.5, 0.0])
     np.testing.assert_allclose(y.grad.data, [0.0, 1.5 ** 2.5 * np.log(1.5), 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_accurate_in_both_tails(dtype, torch):
+    x = np.concatenate([-np.logspace(-3, 1.9, 40), [0.0], np.logspace(-3, 1.9, 40)]).astype(dtype)  # to -79
+    ours = nt.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, expected = ours.sigmoid(), theirs.sigmoid()
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=4 * np.finfo(dtype).eps, atol=0)
+    out.log().sum().backward()  # log(sigmoid(-40)) is -40 with gradient 1, not -inf and nan
+    expected.log().sum().backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=4 * np.finfo(dtype).eps, atol=1e-30)
+    assert out.dtype == dtype
+    assert float(nt.tensor(np.float32(-20)).sigmoid()) == pytest.approx(2.0611537e-09, rel=1e-6)
+    assert float(nt.tensor(-40.0).sigmoid().log()) == pytest.approx(-40.0)

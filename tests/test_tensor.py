@@ -210,6 +210,7 @@ def test_equality_is_elementwise_and_tensors_stay_hashable_by_identity(torch):
     assert ((labels == nt.tensor(labels)).data.all())  # an array on the left gives a tensor too
     a, b = nt.tensor([1.0]), nt.tensor([1.0])
     assert len({a, b}) == 2 and {a: "a", b: "b"}[b] == "b" and a in [b, a]
+    assert (a == None) is False and (a != None) is True  # noqa: E711 (as in PyTorch)
 
 
 def test_numpy_float64_scalars_and_float_keep_float32(torch):
@@ -275,3 +276,25 @@ def test_expand_written_the_pytorch_way_is_an_error_showing_both_spellings():
         x.expand((2, 4))
     assert x.expand(0, 3).shape == (3, 4) and x.expand(dim=1, copies=2).shape == (4, 2)
     assert x.expand(0, copies=2).shape == (2, 4)
+
+
+def test_causal_self_attention_from_the_primitives_matches_pytorch(torch):
+    rng = np.random.default_rng(3)
+    x, wq, wk = rng.standard_normal((2, 5, 4)), rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    future = np.triu(np.ones((5, 5), dtype=bool), k=1)
+
+    def attend(T, x, wq, wk):
+        q, k = x @ wq, x @ wk
+        scores = (q @ k.transpose(-1, -2)) / 2.0
+        weights = scores.masked_fill(T.tensor(future) if T is torch else future, -np.inf).softmax(dim=-1)
+        return weights @ x
+
+    ours = [nt.tensor(a, requires_grad=True) for a in (x, wq, wk)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, wq, wk)]
+    out, expected = attend(nt, *ours), attend(torch, *theirs)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10)
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-12)

@@ -69,7 +69,7 @@ class Operation:
     @property
     def needs_input_grad(self):
         """One bool per input: does it track gradients?"""
-        return tuple(type(p) is Tensor and p.autograd for p in self.parents)
+        return tuple([type(p) is Tensor and p.autograd for p in self.parents])
 
     @property
     def op_name(self):

@@ -17,7 +17,7 @@ def _spread(grad, shape, dim, keepdim):
     """The gradient of a reduction, spread back over the reduced dims."""
     if dim is not None and not keepdim and shape:
         grad = np.expand_dims(grad, dim)
-    return np.broadcast_to(grad, shape)
+    return np.broadcast_to(grad, shape)  # speed only: a read-only view, not a copy (the engine copies if needed)
 
 
 class Sum(Operation):

@@ -88,7 +88,7 @@ def _is_basic(key):
 def _scatter(grad, shape, key):
     """Gradient of x[key]: grad added into zeros of x's shape (repeated indices add up)."""
     out = np.zeros(shape, dtype=grad.dtype)
-    if _is_basic(key):
+    if _is_basic(key):  # speed only: nothing is picked twice, so assigning is adding (np.add.at is slow)
         out[key] = grad
     else:
         np.add.at(out, key, grad)
