@@ -2,8 +2,9 @@
 
     python benchmarks/bench_conv.py [--quick]
 
-Every ratio is measured in this one run (best of several repeats, interleaved), so machine noise affects
-all contenders alike. Targets (issue 12): conv2d forward + backward (gradients for the input, the weight
+Every ratio is measured in this one run (best of several repeats, interleaved), in CPU time of this
+process (time.process_time: on cores shared with other jobs, waiting for the CPU does not count), so
+machine noise affects all contenders alike. Targets (issue 12): conv2d forward + backward (gradients for the input, the weight
 and the bias) <= 1.2x a raw-NumPy im2col reference, on 64x1x8x8 (1 -> 16 channels, 3x3, padding 1) and
 on 64x1x28x28 (1 -> 8 channels, 3x3); a small CNN training step on digits-sized input (64x1x8x8: conv 3x3
 1 -> 16, relu, max pool 2, linear 256 -> 10, cross-entropy, SGD) <= 1.3x raw NumPy. PyTorch CPU (one
@@ -21,28 +22,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import numtorch as nt  # noqa: E402
 import numtorch.functional as F  # noqa: E402
-
-try:
-    import torch
-    torch.set_num_threads(1)
-except ImportError:
-    torch = None
+from bench_core import best_times, torch  # noqa: E402  (the same timing; torch set to one thread, or None)
 
 LR = 0.05
-
-
-def best_time(fns, number, repeat):
-    """Best mean seconds per call of each function, the repeats interleaved (noise hits all alike)."""
-    for fn in fns.values():
-        fn()
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            best[name] = min(best[name], (time.perf_counter() - t0) / number)
-    return best
 
 
 # ---- the raw-NumPy reference, written by hand ------------------------------------------------
@@ -190,7 +172,7 @@ def bench_conv(n, channels_out, size, pad, number, repeat):
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
         tu = torch.tensor(upstream)
         fns["PyTorch CPU (1 thread)"] = lambda: torch_conv_step(tx, tw, tb, pad, tu)
-    return best_time(fns, number, repeat)
+    return best_times(fns, number, repeat, clock=time.process_time)
 
 
 def bench_cnn(x, labels, number, repeat):
@@ -203,7 +185,7 @@ def bench_cnn(x, labels, number, repeat):
         tmodel, toptimizer = torch_cnn(cnn_params())
         tx, tl = torch.tensor(x), torch.tensor(labels)
         fns["PyTorch CPU (1 thread)"] = lambda: torch_cnn_step(tmodel, toptimizer, tx, tl)
-    return best_time(fns, number, repeat)
+    return best_times(fns, number, repeat, clock=time.process_time)
 
 
 def report_ratio(title, times, target):
@@ -219,7 +201,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run, noisier figures)")
     args = parser.parse_args(argv)
     scale = 0.2 if args.quick else 1.0
-    rep = 3 if args.quick else 9
+    rep = 3 if args.quick else 15
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}")
     rng = np.random.default_rng(0)
     digits, labels = rng.uniform(0, 16, (64, 1, 8, 8)) / 16, rng.integers(0, 10, 64)  # sklearn digits' sizes

@@ -5,6 +5,9 @@ The ops' gradients are checked by the op table (tests/test_ops.py); these tests 
 randomness, running statistics, modes, and layers put together.
 """
 
+import importlib
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -270,3 +273,11 @@ def test_a_float32_cnn_with_batch_norm_and_dropout_learns_to_tell_bars_apart():
     accuracy = (model(nt.tensor(images)).data.argmax(axis=1) == labels).mean()
     assert accuracy > 0.9, f"accuracy {accuracy} after 60 steps"
     assert model[1].running_mean.dtype == np.float32
+
+
+def test_the_conv_benchmark_races_against_references_that_compute_the_same(monkeypatch):
+    """benchmarks/bench_conv.py's raw-NumPy conv and CNN step give numtorch's numbers (so its ratios are fair)."""
+    monkeypatch.syspath_prepend(str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
+    bench_conv = importlib.import_module("bench_conv")
+    rng = np.random.default_rng(7)
+    bench_conv.check_same_results(rng.uniform(0, 1, (64, 1, 8, 8)), rng.integers(0, 10, 64))
