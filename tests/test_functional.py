@@ -184,9 +184,14 @@ def test_errors_name_the_op_the_shapes_and_the_fix(call, message):
         call()
 
 
-def test_a_padding_pytorch_spells_as_a_word_says_which_number_to_use():
-    with pytest.raises(NumTorchError, match=r"conv2d: padding must be .* got 'same'; .* use padding=1"):
-        F.conv2d(nt.tensor(np.zeros((1, 1, 4, 4))), nt.tensor(np.zeros((2, 1, 3, 3))), padding="same")
+@pytest.mark.parametrize("settings, message", [
+    ({"padding": "same"}, r"conv2d: padding must be .* got 'same'; .* use padding=1"),
+    ({"stride": 0}, r"conv2d: stride must be at least 1, got 0"),
+    ({"padding": (1, -1)}, r"conv2d: padding must be at least 0, got \(1, -1\)"),
+])
+def test_settings_outside_their_range_name_the_op_and_the_setting(settings, message):
+    with pytest.raises(NumTorchError, match=message):
+        F.conv2d(nt.tensor(np.zeros((1, 1, 4, 4))), nt.tensor(np.zeros((2, 1, 3, 3))), **settings)
 
 
 def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch(torch):

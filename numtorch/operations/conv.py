@@ -9,18 +9,21 @@ elementwise maximum of those kh*kw views.
 
 import numpy as np
 
-from numtorch.errors import NumTorchTypeError, ShapeError
+from numtorch.errors import NumTorchTypeError, NumTorchValueError, ShapeError
 from numtorch.operations.base import Operation
 
 
 def _pair(value, op="conv2d", what="kernel_size"):
     """3 -> (3, 3); (2, 3) stays (2, 3); anything else is an error naming the op and `what`."""
-    if isinstance(value, (int, np.integer)):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
-        return tuple(int(v) for v in value)
-    raise NumTorchTypeError(f"{op}: {what} must be a whole number or a pair of them (height, width), got {value!r}"
-                            + ("; for 'same' with a 3x3 kernel and stride 1 use padding=1" if what == "padding" else ""))
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(v, (int, np.integer)) for v in pair)):
+        raise NumTorchTypeError(f"{op}: {what} must be a whole number or a pair of them (height, width), got {value!r}"
+                                + ("; for 'same' with a 3x3 kernel and stride 1 use padding=1" if what == "padding"
+                                   else ""))
+    smallest = 0 if what == "padding" else 1
+    if min(pair) < smallest:
+        raise NumTorchValueError(f"{op}: {what} must be at least {smallest}, got {value!r}")
+    return int(pair[0]), int(pair[1])
 
 
 def _kernel_slices(out_size, kernel, stride):
@@ -107,12 +110,12 @@ class Conv2d(Operation):
         w2 = w.reshape(len(w), -1)
         z = w2 @ columns.reshape(n, c * kh * kw, oh * ow)
         z += np.reshape(b, (-1, 1))
-        ctx.save_for_backward(columns, w2, padded.shape)
+        ctx.save_for_backward(columns, w2, padded.shape, stride, padding)
         return z.reshape(n, len(w), oh, ow)
 
     @staticmethod
     def backward(ctx, grad):
-        columns, w2, padded_shape = ctx.saved_tensors
+        columns, w2, padded_shape, stride, (ph, pw) = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         n, o = grad.shape[:2]
         g = grad.reshape(n, o, -1)  # (N, out, OH*OW)
@@ -123,8 +126,7 @@ class Conv2d(Operation):
         gb = g.sum(axis=(0, 2)) if needs_b else None
         gx = None
         if needs_x:
-            gx = _col2im((w2.T @ g).reshape(columns.shape), padded_shape, _pair(ctx.args["stride"]))
-            ph, pw = _pair(ctx.args["padding"])
+            gx = _col2im((w2.T @ g).reshape(columns.shape), padded_shape, stride)
             gx = gx[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]
         return gx, gw, gb
 
