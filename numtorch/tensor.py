@@ -77,6 +77,7 @@ class Tensor:
     `.requires_grad` are the same flag. Integer data that asks for autograd is stored as float64.
     """
 
+    # _changed is set by the first in-place change only (see _mark_changed): nothing to store for the others
     __slots__ = ("data", "grad", "autograd", "name", "_ctx", "_seq", "_changed", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise (as in PyTorch); dicts and sets of tensors go by identity
 
@@ -102,7 +103,6 @@ class Tensor:
         self.name = name
         self._ctx = None
         self._seq = next(_creation_order)
-        self._changed = 0
 
     @staticmethod
     def _make(data, ctx, autograd):
@@ -114,7 +114,6 @@ class Tensor:
         t.name = None
         t._ctx = ctx
         t._seq = next(_creation_order)
-        t._changed = 0
         return t
 
 
@@ -623,7 +622,7 @@ def _check_unchanged(node):
     ctx = node._ctx
     saved = [a for s in getattr(ctx, "saved_tensors", ()) for a in (s if type(s) is tuple else (s,))]
     for t in (node, *ctx.parents):
-        if type(t) is Tensor and t._changed > node._seq and any(a is t.data for a in saved):
+        if type(t) is Tensor and getattr(t, "_changed", 0) > node._seq and any(a is t.data for a in saved):
             raise GradError(
                 f"backward: {t._describe()} was changed in place (an optimizer step, +=, x[...] = ..., zero_() or "
                 f"copy_()) after `{ctx.op_name}` saved it for the backward pass, so its gradient would use the new "
