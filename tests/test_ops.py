@@ -258,6 +258,49 @@ TABLE += [
 ]
 
 
+# ---- numtorch.functional: images, normalisation, dropout (one block: other engineers add theirs above) ----
+NF = nt.functional
+RUNNING_MEAN, RUNNING_VAR = np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.0, 2.0])
+
+
+def _dropout_mask(shape, p):
+    """The mask dropout draws right after np.random.seed(7), for the PyTorch twin."""
+    np.random.seed(7)
+    return (np.random.random_sample(shape) >= p) / (1 - p)
+
+
+def _seeded_dropout(x, p):
+    np.random.seed(7)
+    return NF.dropout(x, p, training=True)
+
+
+TABLE += [
+    Entry(ops.Conv2d, "conv2d(x, w, b)", lambda x, w, b: NF.conv2d(x, w, b), [F(2, 2, 5, 5), F(3, 2, 3, 3), F(3)],
+          lambda T, x, w, b: T.nn.functional.conv2d(x, w, b)),
+    Entry(ops.Conv2d, "conv2d(x, w, b, stride=2, padding=1)", lambda x, w, b: NF.conv2d(x, w, b, stride=2, padding=1),
+          [F(2, 2, 5, 5), F(3, 2, 3, 3), F(3)], lambda T, x, w, b: T.nn.functional.conv2d(x, w, b, 2, 1)),
+    Entry(ops.Conv2d, "conv2d(x, w) 2x3 kernel, no bias", lambda x, w: NF.conv2d(x, w, padding=(1, 0)),
+          [F(2, 1, 4, 5), F(2, 1, 2, 3)], lambda T, x, w: T.nn.functional.conv2d(x, w, padding=(1, 0))),
+    Entry(ops.MaxPool2d, "max_pool2d(x, 2)", lambda x: NF.max_pool2d(x, 2), [F(2, 2, 4, 4)],
+          lambda T, x: T.nn.functional.max_pool2d(x, 2)),
+    Entry(ops.MaxPool2d, "max_pool2d(x, 3, stride=2) overlapping", lambda x: NF.max_pool2d(x, 3, stride=2),
+          [F(1, 2, 5, 5)], lambda T, x: T.nn.functional.max_pool2d(x, 3, 2)),
+    Entry(ops.Dropout, "dropout(x, 0.3)", lambda x: _seeded_dropout(x, 0.3), [F(3, 4)],
+          lambda T, x: x * T.tensor(_dropout_mask(x.shape, 0.3))),
+    Entry(ops.LayerNorm, "layer_norm(x, (4,), w, b)", lambda x, w, b: NF.layer_norm(x, (4,), w, b),
+          [F(3, 4), F(4), F(4)], lambda T, x, w, b: T.nn.functional.layer_norm(x, (4,), w, b)),
+    Entry(ops.LayerNorm, "layer_norm(x, (3, 4)) no weight", lambda x: NF.layer_norm(x, (3, 4)), [F(2, 3, 4)],
+          lambda T, x: T.nn.functional.layer_norm(x, (3, 4))),
+    Entry(ops.BatchNorm, "batch_norm(x, training=True)", lambda x, w, b: NF.batch_norm(x, None, None, w, b, True),
+          [F(4, 3), F(3), F(3)], lambda T, x, w, b: T.nn.functional.batch_norm(x, None, None, w, b, True)),
+    Entry(ops.BatchNorm, "batch_norm(images, training=True)", lambda x: NF.batch_norm(x, None, None, training=True),
+          [F(2, 3, 2, 2)], lambda T, x: T.nn.functional.batch_norm(x, None, None, training=True)),
+    Entry(ops.BatchNorm, "batch_norm(x, running stats) eval",
+          lambda x, w, b: NF.batch_norm(x, RUNNING_MEAN, RUNNING_VAR, w, b), [F(4, 3, 2), F(3), F(3)],
+          lambda T, x, w, b: T.nn.functional.batch_norm(x, T.tensor(RUNNING_MEAN), T.tensor(RUNNING_VAR), w, b)),
+]
+
+
 def _operation_subclasses(cls=nt.Operation):
     for sub in cls.__subclasses__():
         if sub.__module__.startswith("numtorch.operations"):

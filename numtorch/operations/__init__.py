@@ -10,6 +10,9 @@ from numtorch.operations.shape import (Expand, Transpose, Reshape, GetItem, Inde
                                        Cast)
 from numtorch.operations.activations import Sigmoid, Tanh, ReLU, Exp, Log, Softmax, LogSoftmax
 from numtorch.operations.losses import CrossEntropy, MSE
+from numtorch.operations.conv import Conv2d, MaxPool2d
+from numtorch.operations.norm import LayerNorm, BatchNorm
+from numtorch.operations.dropout import Dropout
 
 # log(0) = -inf and 1/0 = inf without NumPy's RuntimeWarning ("divide by zero encountered in log"), as in PyTorch,
 # from the operations and the engine; a warning filter costs nothing per operation (np.errstate around each would)
@@ -19,4 +22,5 @@ __all__ = [
     "Operation", "Add", "Sub", "Neg", "Mul", "Div", "Pow", "Abs", "Clamp", "MatMul", "LinearOp", "Sum", "Mean",
     "Max", "Expand", "Transpose", "Reshape", "GetItem", "IndexSelect", "Cat", "Where", "Clone", "Cast", "Sigmoid",
     "Tanh", "ReLU", "Exp", "Log", "Softmax", "LogSoftmax", "CrossEntropy", "MSE",
+    "Conv2d", "MaxPool2d", "LayerNorm", "BatchNorm", "Dropout",
 ]
