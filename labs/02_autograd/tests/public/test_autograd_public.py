@@ -33,7 +33,8 @@ def test_descend_scalar(student):
     assert got["same"], "descend did not return the tensor it was given. Hint: update w.data in place and `return w`."
     expected = 3.0 + (0.0 - 3.0) * (1 - 2 * 0.1) ** 5  # each step shrinks w - 3 by the factor 1 - 2 lr
     w = np.ravel(got["w"])  # (a one-element array)
-    assert w.size == 1 and np.isclose(w[0], expected), (
-        f"after 5 steps of lr 0.1 on (w - 3)² from 0, w is {w.tolist()}, expected {expected:.6g}. Hint: move w "
+    assert w.size == 1, f"descend turned the number w into {w.size} numbers. Hint: update w.data in place."
+    assert np.isclose(w[0], expected), (
+        f"after 5 steps of lr 0.1 on (w - 3)² from 0, w is {w[0]:.6g}, expected {expected:.6g}. Hint: move w "
         f"against its gradient by lr times the gradient, exactly `steps` times, and clear the gradient between "
         f"steps (w.zero_grad()): otherwise each backward() adds to the old one.")
