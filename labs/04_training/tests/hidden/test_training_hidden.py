@@ -26,7 +26,7 @@ MLP_HINT = "build three new layers at every call: LinearLayer(n_in, n_hidden), T
 STEP_HINT = ("forward with model(data), the loss with criterion(prediction, target), loss.backward(), then "
              "optimizer.step() with the optimizer you are given; return loss.item().")
 XOR_DATA, XOR_TARGET = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([[0.0], [1.0], [1.0], [0.0]])
-BAR = 0.95  # a trained make_mlp(2, 16, 2) gets 0.96 or more of fresh moons right; a converged straight line 0.86-0.89
+BAR = 0.94  # 1000 steps, 300 fresh points: make_mlp(2, 16, 2) got 0.954 or more in 200 draws; a line 0.904 at most
 
 
 def seeded_fit(seed, hidden, n_out, criterion, lr, data, target, steps):
@@ -178,34 +178,21 @@ def fresh_moons(rng, n, noise=0.15):
 
 
 @pytest.mark.exercise("moons")
-@pytest.mark.points(1)
+@pytest.mark.points(1.5)
 def test_train_moons_on_fresh_moons(student, rng):
     seed = int(rng.integers(2 ** 31))
-    (points, labels), (held_out, truth) = fresh_moons(rng, 200), fresh_moons(rng, 500)
+    (points, labels), (held_out, truth) = fresh_moons(rng, 300), fresh_moons(rng, 500)
     got = student.run("""
-        model, losses = train_moons(points, labels)
+        model, losses = train_moons(points, labels, 1000)
         result = {"losses": list(losses), "predicted": model(nt.Tensor(held_out)).data.argmax(axis=1)}
     """, seed=seed, points=points, labels=labels, held_out=held_out, replace=REFERENCE,
-        what="train_moons on 200 fresh moon points", hint="train on the points and labels passed in; return (model, losses).")
-    expected, _ = seeded_fit(seed, 16, 2, nt.layers.CrossEntropyLoss(), 0.5, points, labels, 300)
+        what="train_moons(points, labels, 1000) on 300 fresh moon points", hint="train on the points and labels passed in; return (model, losses).")
+    expected, _ = seeded_fit(seed, 16, 2, nt.layers.CrossEntropyLoss(), 0.5, points, labels, 1000)
     assert_same_losses(got["losses"], expected, "train_moons on fresh moons",
-                       "make_mlp(2, 16, 2), CrossEntropyLoss, one SGDOptimizer with lr=0.5, 300 steps of train_step "
+                       "make_mlp(2, 16, 2), CrossEntropyLoss, one SGDOptimizer with lr=0.5, `steps` steps of train_step "
                        "on nt.Tensor(points) and labels: the arguments, not the global train_x and train_y.")
     fresh = float(np.mean(got["predicted"] == truth))
     assert fresh >= BAR, (
-        f"trained on 200 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points right; the bar is "
-        f"{BAR} (a straight line gets about 0.88). Hint: the model must be the MLP, make_mlp(2, 16, 2), trained as "
+        f"trained for 1000 steps on 300 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points right; the bar is "
+        f"{BAR} (a straight line gets 0.90 at best). Hint: the model must be the MLP, make_mlp(2, 16, 2), trained as "
         f"the exercise says.")
-
-
-@pytest.mark.exercise("moons")
-@pytest.mark.points(0.5)
-def test_moons_test_accuracy_is_measured_on_the_test_set(student):
-    got = student.run("result = {'reported': moons_test_accuracy, "
-                      "'predicted': moons_model(nt.Tensor(test_x)).data.argmax(axis=1), 'truth': test_y}",
-                      what="moons_test_accuracy", hint="run the moons cell; it sets moons_test_accuracy.")
-    actual = float(np.mean(got["predicted"] == got["truth"]))
-    assert isinstance(got["reported"], float) and np.isclose(got["reported"], actual), (
-        f"moons_test_accuracy is {got['reported']!r}, but moons_model classifies {actual} of test_x right. Hint: "
-        f"moons_test_accuracy = accuracy(moons_model(nt.Tensor(test_x)), test_y), on the held-out set, after "
-        f"training (if your accuracy fails its own checks, fix it first).")

@@ -112,6 +112,10 @@ def test_train_moons_recipe_and_reported_accuracy(student, rng):
     assert got["same_data"] and np.allclose(got["data"], points) and np.array_equal(got["target"], labels), (
         f"train_moons trained on data other than the points and labels it was given. Hint: train_step(model, "
         f"criterion, optimizer, nt.Tensor(points), labels), with the arguments, not the global train_x.")
+    assert student.defines("moons_test_accuracy"), (
+        "your notebook sets no moons_test_accuracy: the moons cell stopped before that line (see its error). Hint: "
+        "if accuracy or train_moons fail their own checks, fix them first; then set moons_test_accuracy = "
+        "accuracy(moons_model(nt.Tensor(test_x)), test_y).")
     got = student.run("result = {'reported': moons_test_accuracy, "
                       "'on_test': accuracy(moons_model(nt.Tensor(test_x)), test_y)}",
                       what="moons_test_accuracy", hint="run the moons cell; it ends with moons_test_accuracy = ...")
