@@ -7,18 +7,20 @@ import pytest
 import numtorch as nt
 from numtorch.testing import analytic_grad
 
-# (Shapes travel beside the arrays: a 0-d array must stay 0-d.)
-# The student's op runs forward and backward in their process: the output, the gradients backward() leaves on
-# the inputs (after the engine), and what backward itself returned (shapes, before the engine sums anything).
+# The student's op runs forward and backward in their process: the output, the shapes backward itself returned
+# (before the engine sums anything; with `exact`, a wrong shape stops there, so the message names it rather than
+# what the engine makes of it) and the gradients backward() leaves on the inputs. The input shapes travel beside
+# the arrays, so a 0-d input stays 0-d.
 RUN_OP = """
 leaves = [nt.tensor(np.reshape(a, shape), requires_grad=True) for a, shape in zip(arrays, shapes)]
 out = THE_OP.apply(*leaves, **settings)
 upstream = np.reshape(upstream, out.shape)
 returned = type(out.grad_fn).backward(out.grad_fn, upstream.copy())
-returned = returned if isinstance(returned, tuple) else (returned,)
-out.backward(upstream)
-result = {"out": out.data, "grads": [None if x.grad is None else x.grad.data for x in leaves],
-          "returned": [None if g is None else list(np.shape(g)) for g in returned]}
+returned = [None if g is None else list(np.shape(g)) for g in (returned if isinstance(returned, tuple) else (returned,))]
+result = {"out": out.data, "returned": returned, "grads": None}
+if not exact or returned == [list(shape) for shape in shapes]:
+    out.backward(upstream)
+    result["grads"] = [None if x.grad is None else x.grad.data for x in leaves]
 """
 RUN_UNBROADCAST = """
 out = unbroadcast(np.reshape(grad, grad_shape), tuple(shape))
@@ -94,14 +96,15 @@ def check_op(student, rng):
         upstream = np.asarray(rng.normal(size=expected_out.shape))
         expected = analytic_grad(fn, *arrays, upstream=upstream)
         got = student.run(RUN_OP.replace("THE_OP", name), arrays=arrays, shapes=[a.shape for a in arrays],
-                          upstream=upstream, settings=settings,
+                          upstream=upstream, settings=settings, exact=exact_shapes,
                           unavailable=OFF_LIMITS[name], what=what, hint=hint)
         assert matches(got["out"], expected_out), (
             f"{what}: forward gives wrong values. Hint: {FORWARD_HINT}")
         if exact_shapes:
             wanted = [list(a.shape) for a in arrays]
             assert got["returned"] == wanted, (
-                f"{what}: backward returned gradients of shapes {got['returned']} for inputs of shapes {wanted}. "
+                f"{what}: backward returned gradients of shapes {[g and tuple(g) for g in got['returned']]} for "
+                f"inputs of shapes {[a.shape for a in arrays]}. "
                 f"Hint: return one gradient per input, each in that input's exact shape. {hint}")
         for k, (mine, true) in enumerate(zip(got["grads"], expected)):
             assert matches(mine, true), (
