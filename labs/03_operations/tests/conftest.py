@@ -102,9 +102,10 @@ def check_op(student, rng):
             f"{what}: forward gives wrong values. Hint: {FORWARD_HINT}")
         if exact_shapes:
             wanted = [list(a.shape) for a in arrays]
+            returned = [None if g is None else tuple(g) for g in got["returned"]]
             assert got["returned"] == wanted, (
-                f"{what}: backward returned gradients of shapes {[g and tuple(g) for g in got['returned']]} for "
-                f"inputs of shapes {[a.shape for a in arrays]}. "
+                f"{what}: backward returned gradients of shapes {returned} for inputs of shapes "
+                f"{[a.shape for a in arrays]}. "
                 f"Hint: return one gradient per input, each in that input's exact shape. {hint}")
         for k, (mine, true) in enumerate(zip(got["grads"], expected)):
             assert matches(mine, true), (
