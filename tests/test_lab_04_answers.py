@@ -42,7 +42,7 @@ ROWS = [
     Answer("xor", "train_xor makes a new optimizer every step", "xor", XOR_LOSSES,
            "    losses = [train_step(model, criterion, nt.optimizers.SGDOptimizer(model.get_params(), lr=0.1), "
            "xor_data, xor_target) for _ in range(steps)]", LOSES),
-    Answer("xor", "train_xor with lr=0.5", "xor", "lr=0.1", "lr=0.5", LOSES),
+    Answer("xor", "train_xor with lr=0.5", "xor", "get_params(), lr=0.1)", "get_params(), lr=0.5)", LOSES),
     Answer("xor", "train_xor always runs 1000 steps", "xor", "for _ in range(steps)]", "for _ in range(1000)]", LOSES),
     Answer("xor", "train_xor as a loop over parameters()", "xor", XOR_LOSSES,
            "    optimizer = nt.optimizers.SGDOptimizer(model.parameters(), lr=0.1)\n    losses = []\n"

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import numtorch as nt
+from labs.testing import close
 
 # The reference pieces: run here for the expected values, and put in the student's notebook (replace=) while
 # the downstream exercises run.
@@ -72,7 +73,7 @@ def test_make_mlp_computes_linear_tanh_linear(student, rng):
         f"(weight and bias of each LinearLayer, in order). Hint: {MLP_HINT}")
     w1, b1, w2, b2 = weights
     expected = np.tanh(x @ w1 + b1) @ w2 + b2
-    assert np.allclose(got["out"], expected), (
+    assert np.shape(got["out"]) == expected.shape and np.allclose(got["out"], expected), (
         f"with the same parameters, make_mlp({n_in}, {n_hidden}, {n_out}) computes something else than "
         f"tanh(x @ W1 + b1) @ W2 + b2. Hint: the nonlinearity between the two LinearLayers is nt.layers.Tanh(): "
         f"without one (or with another) the model is not the MLP of the lesson.")
@@ -132,7 +133,8 @@ def test_train_xor_trajectory(student, rng):
     hint = ("make_mlp(2, 8, 1), MSELoss, one SGDOptimizer(model.get_params(), lr=0.1) made before the loop, and "
             "`steps` calls of train_step on xor_data and xor_target.")
     assert_same_losses(got["losses"], expected, f"train_xor({steps})", hint)
-    assert np.allclose(got["pred"], model(nt.Tensor(XOR_DATA)).data, rtol=1e-6), (
+    expected = model(nt.Tensor(XOR_DATA)).data
+    assert np.shape(got["pred"]) == expected.shape and np.allclose(got["pred"], expected, rtol=1e-6), (
         f"train_xor({steps}) returned a model other than the one it trained. Hint: return (model, losses).")
 
 
@@ -162,7 +164,7 @@ def test_accuracy_on_random_predictions(student, rng):
                           z=logits, labels=given, what=f"accuracy(logits of shape {logits.shape}, labels)",
                           hint="the fraction of rows whose argmax (along axis 1) equals the label, as a float.")
         expected = float(np.mean(logits.argmax(axis=1) == labels))
-        assert got["float"] and np.isclose(got["value"], expected), (
+        assert got["float"] and close(got["value"], expected, atol=1e-9), (
             f"accuracy on {n} rows of {k} classes (labels given as {type(given).__name__}) gave {got['value']!r}, "
             f"expected the float {expected:.4f}. Hint: compare logits.data.argmax(axis=1) with np.asarray(labels) and "
             f"average the matches (a fraction between 0 and 1, not a count).")
@@ -191,7 +193,8 @@ def test_train_moons_on_fresh_moons(student, rng):
     assert_same_losses(got["losses"], expected, "train_moons on fresh moons",
                        "make_mlp(2, 16, 2), CrossEntropyLoss, one SGDOptimizer with lr=0.5, `steps` steps of train_step "
                        "on nt.Tensor(points) and labels: the arguments, not the global train_x and train_y.")
-    fresh = float(np.mean(got["predicted"] == truth))
+    right = np.shape(got["predicted"]) == truth.shape and got["predicted"] == truth
+    fresh = float(np.mean(right))
     assert fresh >= BAR, (
         f"trained for 1000 steps on 300 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points right; the bar is "
         f"{BAR} (a straight line gets 0.90 at best). Hint: the model must be the MLP, make_mlp(2, 16, 2), trained as "
