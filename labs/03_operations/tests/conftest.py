@@ -127,8 +127,9 @@ def check_unbroadcast(student, rng):
                               unavailable=OFF_LIMITS["unbroadcast"], hint=HINTS["unbroadcast"])
             expected = engine_unbroadcast(grad, shape)
             right_shape = tuple(got["shape"]) == tuple(shape)
+            gave = np.round(np.reshape(got["out"], shape), 3).tolist() if right_shape else f"shape {tuple(got['shape'])}"
             assert right_shape and matches(got["out"], expected), (
-                f"{what} gave {np.round(np.reshape(got['out'], shape), 3).tolist() if right_shape else 'shape ' + str(tuple(got['shape']))}"
-                f", expected shape {shape} and {np.round(expected, 3).tolist()}. Hint: {HINTS['unbroadcast']}")
+                f"{what} gave {gave}, expected shape {shape} and {np.round(expected, 3).tolist()}. "
+                f"Hint: {HINTS['unbroadcast']}")
 
     return check

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from labs.testing import close
 
 # The reference pieces: run here for the expected values, and put in the student's notebook (replace=) while
 # the downstream exercises run.
@@ -155,19 +154,13 @@ def test_cross_entropy_is_stable_for_large_logits(check_cross_entropy, rng):
 
 @pytest.mark.exercise("accuracy")
 @pytest.mark.points(0.5)
-def test_accuracy_on_random_predictions(student, rng):
+def test_accuracy_on_random_predictions(check_accuracy, rng):
     n, k = int(rng.integers(20, 60)), int(rng.integers(2, 6))
     logits, labels = rng.normal(size=(n, k)), rng.integers(0, k, size=n)
     labels[: n // 2] = logits[: n // 2].argmax(axis=1)  # about half right, the rest by chance
     for given in (labels, labels.tolist()):
-        got = student.run("value = accuracy(nt.Tensor(z), labels)\nresult = {'value': value, 'float': isinstance(value, float)}",
-                          z=logits, labels=given, what=f"accuracy(logits of shape {logits.shape}, labels)",
-                          hint="the fraction of rows whose argmax (along axis 1) equals the label, as a float.")
-        expected = float(np.mean(logits.argmax(axis=1) == labels))
-        assert got["float"] and close(got["value"], expected, atol=1e-9), (
-            f"accuracy on {n} rows of {k} classes (labels given as {type(given).__name__}) gave {got['value']!r}, "
-            f"expected the float {expected:.4f}. Hint: compare logits.data.argmax(axis=1) with np.asarray(labels) and "
-            f"average the matches (a fraction between 0 and 1, not a count).")
+        check_accuracy(logits, given, "compare logits.data.argmax(axis=1) with np.asarray(labels) and average the "
+                                      "matches (a fraction between 0 and 1, not a count).")
 
 
 def fresh_moons(rng, n, noise=0.15):
@@ -188,7 +181,8 @@ def test_train_moons_on_fresh_moons(student, rng):
         model, losses = train_moons(points, labels, 1000)
         result = {"losses": list(losses), "predicted": model(nt.Tensor(held_out)).data.argmax(axis=1)}
     """, seed=seed, points=points, labels=labels, held_out=held_out, replace=REFERENCE,
-        what="train_moons(points, labels, 1000) on 300 fresh moon points", hint="train on the points and labels passed in; return (model, losses).")
+        what="train_moons(points, labels, 1000) on 300 fresh moon points",
+        hint="train on the points and labels passed in; return (model, losses).")
     expected, _ = seeded_fit(seed, 16, 2, nt.layers.CrossEntropyLoss(), 0.5, points, labels, 1000)
     assert_same_losses(got["losses"], expected, "train_moons on fresh moons",
                        "make_mlp(2, 16, 2), CrossEntropyLoss, one SGDOptimizer with lr=0.5, `steps` steps of train_step "
@@ -196,6 +190,6 @@ def test_train_moons_on_fresh_moons(student, rng):
     right = np.shape(got["predicted"]) == truth.shape and got["predicted"] == truth
     fresh = float(np.mean(right))
     assert fresh >= BAR, (
-        f"trained for 1000 steps on 300 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points right; the bar is "
-        f"{BAR} (a straight line gets 0.90 at best). Hint: the model must be the MLP, make_mlp(2, 16, 2), trained as "
-        f"the exercise says.")
+        f"trained for 1000 steps on 300 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points "
+        f"right; the bar is {BAR} (a straight line gets 0.90 at best). Hint: the model must be the MLP, "
+        f"make_mlp(2, 16, 2), trained as the exercise says.")
