@@ -7,6 +7,7 @@ exercise's score and no other: one bug costs one exercise. The tests/test_lab_<N
 tables.
 """
 import copy
+import re
 from dataclasses import dataclass
 
 import nbformat
@@ -16,6 +17,9 @@ from labs.grading.grade import Limits, grade_all
 from labs.grading.lab import cell_role
 
 KEEPS, LOSES = True, False
+EXERCISE_POINTS = re.compile(r"^#+ Exercise \d+\b.*\((\d+(?:\.\d+)?) points?\)", re.M)
+TOTAL_POINTS = re.compile(r"\b(\w+) exercises, (\d+(?:\.\d+)?) points\b")
+NUMBERS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,18 @@ def check_row(lab, row, grade):
                               f"{grade.notes}\n{failures}")
     unhinted = [t["id"] for t in grade.tests if not t["passed"] and "Hint:" not in t["message"]]
     assert not unhinted, f"{row.label}: failures without a hint: {unhinted}\n{failures}"
+
+
+def check_stated_points(lab):
+    """The points each exercise's heading states (and the intro's count and total, when it states them) are the
+    points of its tests."""
+    text = "\n".join(cell.source for cell in lab.notebook.cells if cell.cell_type == "markdown")
+    marks = full_marks(lab)
+    stated = [float(points) for points in EXERCISE_POINTS.findall(text)]
+    assert stated == [marks[exercise] for exercise in lab.exercises()], (
+        f"{lab.folder.name}: the headings state {stated} points, the tests give "
+        f"{[marks[exercise] for exercise in lab.exercises()]} (in the order {lab.exercises()})")
+    for count, total in TOTAL_POINTS.findall(text):
+        assert (NUMBERS.get(count.lower()), float(total)) == (len(marks), sum(marks.values())), (
+            f"{lab.folder.name}: the text says '{count} exercises, {total} points'; the tests have {len(marks)} "
+            f"exercises and {sum(marks.values()):g} points")

@@ -5,17 +5,20 @@ from pathlib import Path
 import pytest
 
 import numtorch as nt
-from answer_tables import KEEPS, LOSES, Answer, check_coverage, check_row, grade_table
+from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_row, check_stated_points,
+                           grade_table)
 from labs.grading.lab import load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "02_autograd")
 BY_HAND = "u = w * x + b - y\n    return 2 * u * x, 2 * u"
-PREDICT = '    u = x * y\n    v = u + x\n    dv = 2 * v\n    du = dv\n    return {"v": dv, "u": du, "y": du * x, "x": du * y + dv}'
+PREDICT = ('    u = x * y\n    v = u + x\n    dv = 2 * v\n    du = dv\n'
+           '    return {"v": dv, "u": du, "y": du * x, "x": du * y + dv}')
 READ_OFF = 'read_off = {"x": 6.0, "y": -18.0, "u": -6.0, "v": -6.0, "L": 1.0, "dead": None}'
 STEP = "        loss = loss_fn(w)\n        loss.backward()\n        w.data -= lr * w.grad.data\n        w.zero_grad()"
 ROWS = [
     Answer("chain_rule", "by_hand forgets the 2", "chain_rule", "return 2 * u * x, 2 * u", "return u * x, u", LOSES),
-    Answer("chain_rule", "by_hand swaps the two", "chain_rule", "return 2 * u * x, 2 * u", "return 2 * u, 2 * u * x", LOSES),
+    Answer("chain_rule", "by_hand swaps the two", "chain_rule", "return 2 * u * x, 2 * u", "return 2 * u, 2 * u * x",
+           LOSES),
     Answer("chain_rule", "by_hand flips the sign of u", "chain_rule", "u = w * x + b - y", "u = y - w * x - b", LOSES),
     Answer("chain_rule", "by_hand calls backward", "chain_rule", BY_HAND,
            "w, b = nt.Tensor(w, autograd=True), nt.Tensor(b, autograd=True)\n"
@@ -48,7 +51,8 @@ ROWS = [
            "w.data -= 0.1 * w.grad.data", LOSES),
     Answer("descend", "descend takes one step too many", "descend", "range(steps)", "range(steps + 1)", LOSES),
     Answer("descend", "descend clears the gradient before backward (PyTorch habit)", "descend", STEP,
-           "        w.zero_grad()\n        loss = loss_fn(w)\n        loss.backward()\n        w.data -= lr * w.grad.data",
+           "        w.zero_grad()\n        loss = loss_fn(w)\n        loss.backward()\n"
+           "        w.data -= lr * w.grad.data",
            KEEPS),
     Answer("descend", "descend with an SGDOptimizer", "descend", STEP,
            "        loss_fn(w).backward()\n        nt.optimizers.SGDOptimizer([w], lr=lr).step()", KEEPS),
@@ -62,6 +66,10 @@ def grades(tmp_path_factory):
 
 def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
     check_coverage(LAB, ROWS)
+
+
+def test_the_points_the_text_states():
+    check_stated_points(LAB)
 
 
 @pytest.mark.slow

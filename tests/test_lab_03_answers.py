@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from answer_tables import KEEPS, LOSES, Answer, check_coverage, check_row, grade_table
+from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_row, check_stated_points,
+                           grade_table)
 from labs.grading.lab import cell_role, load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "03_operations")
@@ -23,7 +24,8 @@ UNBROADCAST = """    grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
 ROWS = [
     Answer("mul", "MyMul swaps the gradients", "mul", MUL, "return grad * x, grad * y", LOSES),
     Answer("mul", "MyMul forgets the upstream grad", "mul", MUL, "return y, x", LOSES),
-    Answer("mul", "MyMul calls the library's backward", "mul", MUL, "return nt.operations.Mul.backward(ctx, grad)", LOSES),
+    Answer("mul", "MyMul calls the library's backward", "mul", MUL, "return nt.operations.Mul.backward(ctx, grad)",
+           LOSES),
     Answer("mul", "MyMul with np.multiply", "mul", MUL, "return np.multiply(y, grad), np.multiply(grad, x)", KEEPS),
     Answer("sigmoid", "MySigmoid uses 1 - z²", "sigmoid", SIGMOID, "return grad * (1 - z ** 2)", LOSES),
     Answer("sigmoid", "MySigmoid takes sigmoid of the output again", "sigmoid", SIGMOID,
@@ -74,6 +76,10 @@ def grades(tmp_path_factory):
 
 def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
     check_coverage(LAB, ROWS)
+
+
+def test_the_points_the_text_states():
+    check_stated_points(LAB)
 
 
 @pytest.mark.slow

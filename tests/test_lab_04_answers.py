@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from answer_tables import KEEPS, LOSES, Answer, check_coverage, check_row, grade_table
+from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_row, check_stated_points,
+                           grade_table)
 from labs.grading.lab import cell_role, load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "04_training")
-LAYERS = "nt.layers.LinearLayer(n_in, n_hidden),\n        nt.layers.Tanh(),\n        nt.layers.LinearLayer(n_hidden, n_out),"
+LAYERS = ("nt.layers.LinearLayer(n_in, n_hidden),\n        nt.layers.Tanh(),\n"
+          "        nt.layers.LinearLayer(n_hidden, n_out),")
 MLP = "    return nt.layers.SequentialLayer([\n        " + LAYERS + "\n    ])"
 XOR_LOSSES = "    losses = [train_step(model, criterion, optimizer, xor_data, xor_target) for _ in range(steps)]"
 MOONS_LOSSES = "    losses = [train_step(model, criterion, optimizer, data, labels) for _ in range(steps)]"
@@ -54,8 +56,8 @@ ROWS = [
            "logits.softmax(dim=1).log()", LOSES),
     Answer("cross_entropy", "cross_entropy calls the library's loss", "cross_entropy", CE,
            "return nt.layers.CrossEntropyLoss()(logits, labels)", LOSES),
-    Answer("cross_entropy", "cross_entropy picks whole columns", "cross_entropy", CE, "return -log_probs[:, labels].mean()",
-           LOSES),
+    Answer("cross_entropy", "cross_entropy picks whole columns", "cross_entropy", CE,
+           "return -log_probs[:, labels].mean()", LOSES),
     Answer("cross_entropy", "cross_entropy with a one-hot mask", "cross_entropy", CE,
            "return -(log_probs * np.eye(logits.shape[1])[labels]).sum() / len(labels)", KEEPS),
     Answer("accuracy", "accuracy counts instead of averaging", "accuracy", ACCURACY,
@@ -86,6 +88,10 @@ def grades(tmp_path_factory):
 
 def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
     check_coverage(LAB, ROWS)
+
+
+def test_the_points_the_text_states():
+    check_stated_points(LAB)
 
 
 @pytest.mark.slow
