@@ -74,6 +74,13 @@ def check_coverage(lab, rows):
             f"{kinds.count(KEEPS)} valid alternatives in the table; it needs at least 2 and 1")
 
 
+def check_hidden_share(lab):
+    """Hidden tests carry at least half of the lab's points: the public ones are the formative part."""
+    tests, _ = runner.collect(lab.folder)
+    hidden, total = sum(t["points"] for t in tests if t["hidden"]), sum(t["points"] for t in tests)
+    assert hidden >= total / 2, f"{lab.folder.name}: hidden tests carry {hidden:g} of {total:g} points; at least half"
+
+
 def check_row(lab, row, grade):
     """A valid alternative keeps every point; a wrong answer loses points in its own exercise only, and every
     message it gets names a hint."""

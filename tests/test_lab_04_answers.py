@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_row, check_stated_points,
-                           grade_table)
+from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_hidden_share, check_row,
+                           check_stated_points, grade_table)
 from labs.grading.lab import cell_role, load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "04_training")
@@ -90,8 +90,9 @@ def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
     check_coverage(LAB, ROWS)
 
 
-def test_the_points_the_text_states():
+def test_the_points_the_text_states_and_hidden_tests_carry_half():
     check_stated_points(LAB)
+    check_hidden_share(LAB)
 
 
 @pytest.mark.slow
