@@ -11,21 +11,28 @@
 In every mode the process has its own session (one kill stops it and all it started) and limits on memory,
 processes, file size and CPU time, set before it runs any code.
 """
+import compileall
+import ctypes
 import functools
 import os
 import pwd
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 MODES = ("bwrap", "user", "none")
+PIDS_MAX = 256  # processes and threads in one sandbox
+PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 HOME = "/home/student"  # the private folder inside the bwrap sandbox
 PACKAGES = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
 LIMITS = {  # resource: (soft = hard) limit
     resource.RLIMIT_AS: 3 * 2**30,  # bytes of memory
-    resource.RLIMIT_NPROC: 256,  # processes of the user (threads count too)
+    resource.RLIMIT_NPROC: 256,  # processes of the user (threads count too); not applied to root: see pids_cgroup
     resource.RLIMIT_FSIZE: 64 * 2**20,  # bytes in one file
     resource.RLIMIT_CORE: 0,
 }
@@ -80,24 +87,63 @@ def worker_command():
     return [sys.executable, "-s", "-m", "labs.grading.worker"]
 
 
-def limit(cpu_seconds):
-    """Runs in the new process before it executes anything: its own session and the resource limits."""
+def limit(cpu_seconds, cgroup=None):
+    """Runs in the new process before it executes anything: the resource limits, and death with the judge."""
+    if cgroup:
+        (cgroup / "cgroup.procs").write_text(str(os.getpid()))
     for which, value in {**LIMITS, resource.RLIMIT_CPU: int(cpu_seconds)}.items():
         resource.setrlimit(which, (value, value))
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def start(mode, packages, work, cpu_seconds):
-    """The student's process (a Popen with pipes on stdin and stdout) in a sandbox of `mode`."""
+    """The student's process (a Popen with pipes on stdin and stdout, and .cgroup) in a sandbox of `mode`."""
+    cgroup = pids_cgroup()
     options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
-                   preexec_fn=functools.partial(limit, cpu_seconds))
+                   preexec_fn=functools.partial(limit, cpu_seconds, cgroup))
     if mode == "bwrap":
-        return subprocess.Popen(bwrap_command(packages, work, cpu_seconds), **options)
-    env = environment(packages, work)
-    if mode == "user":
-        nobody = pwd.getpwnam("nobody")
-        os.chown(work, nobody.pw_uid, nobody.pw_gid)
-        options.update(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
-    return subprocess.Popen(worker_command(), cwd=work, env=env, **options)
+        process = subprocess.Popen(bwrap_command(packages, work, cpu_seconds), **options)
+    else:
+        if mode == "user":
+            nobody = pwd.getpwnam("nobody")
+            os.chown(work, nobody.pw_uid, nobody.pw_gid)
+            options.update(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
+        process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work), **options)
+    process.cgroup = cgroup
+    return process
+
+
+def pids_cgroup():
+    """A new cgroup capping the sandbox's processes at PIDS_MAX, where the machine lets us make one, else None.
+
+    RLIMIT_NPROC counts processes per user, and the kernel does not apply it to root: a grader running as
+    root (a container, Gradescope) needs the cgroup to stop a fork bomb.
+    """
+    for root in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="numtorch-sandbox-", dir=root))
+        except OSError:
+            continue
+        try:
+            (folder / "pids.max").write_text(str(PIDS_MAX))
+            return folder
+        except OSError:
+            folder.rmdir()
+    return None
+
+
+def remove_cgroup(cgroup):
+    """Kill every process left in a sandbox's cgroup (setsid children too), then remove it."""
+    for _ in range(250):
+        try:
+            pids = (cgroup / "cgroup.procs").read_text().split()
+            for pid in pids:
+                os.kill(int(pid), signal.SIGKILL)
+            cgroup.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
 
 
 @functools.lru_cache(maxsize=None)
@@ -150,6 +196,7 @@ def copy_packages(dest):
             target = Path(dest) / name / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
+    compileall.compile_dir(dest, quiet=1, workers=1)  # the sandbox cannot write bytecode: it would compile every time
     for path in [Path(dest), *Path(dest).rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return Path(dest)

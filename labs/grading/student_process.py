@@ -66,6 +66,8 @@ class StudentProcess:
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
             pipe.close()
+        if self.process.cgroup:
+            sandbox.remove_cgroup(self.process.cgroup)
         self.process = None
 
     def run_cell(self, source, timeout):

@@ -59,7 +59,8 @@ class Stream:
         self.encoding, self.errors = "utf-8", "replace"
 
     def write(self, text):
-        self.worker.outputs.add(stream(self.name, str(text)))
+        if text:
+            self.worker.outputs.add(stream(self.name, str(text)))
         return len(text)
 
     def flush(self):
