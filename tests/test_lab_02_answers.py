@@ -6,7 +6,7 @@ import pytest
 
 import numtorch as nt
 from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_hidden_share, check_row,
-                           check_stated_points, grade_table)
+                           check_stated_points, grade_table, graded_with)
 from labs.grading.lab import load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "02_autograd")
@@ -54,14 +54,14 @@ ROWS = [
            "        w.zero_grad()\n        loss = loss_fn(w)\n        loss.backward()\n"
            "        w.data -= lr * w.grad.data",
            KEEPS),
-    Answer("descend", "descend with an SGDOptimizer", "descend", STEP,
-           "        loss_fn(w).backward()\n        nt.optimizers.SGDOptimizer([w], lr=lr).step()", KEEPS),
 ]
+
+INDEPENDENT = [LAB.exercises()]  # no lab 2 test uses another exercise's answer
 
 
 @pytest.fixture(scope="module")
 def grades(tmp_path_factory):
-    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab02_answers"))
+    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab02_answers"), INDEPENDENT)
 
 
 def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
@@ -76,7 +76,7 @@ def test_the_points_the_text_states_and_hidden_tests_carry_half():
 @pytest.mark.slow
 @pytest.mark.parametrize("row", ROWS, ids=[row.label for row in ROWS])
 def test_answer(grades, row):
-    check_row(LAB, row, grades[row.label])
+    check_row(LAB, row, grades[row.label], graded_with(ROWS, INDEPENDENT, row))
 
 
 def test_the_figures_the_text_states():
