@@ -24,26 +24,31 @@ ROWS = [
     Answer("mlp", "make_mlp with ReLU", "mlp", "nt.layers.Tanh()", "nt.layers.ReLU()", LOSES),
     Answer("mlp", "make_mlp without a nonlinearity", "mlp", "        nt.layers.Tanh(),\n", "", LOSES),
     Answer("mlp", "make_mlp with 8 hidden units always", "mlp", LAYERS,
-           "nt.layers.LinearLayer(n_in, 8),\n        nt.layers.Tanh(),\n        nt.layers.LinearLayer(8, n_out),", LOSES),
+           "nt.layers.LinearLayer(n_in, 8),\n        nt.layers.Tanh(),\n        nt.layers.LinearLayer(8, n_out),",
+           LOSES),
     Answer("mlp", "make_mlp from a list built in two steps", "mlp", MLP,
            "    layers = [nt.layers.LinearLayer(n_in, n_hidden)]\n"
            "    layers += [nt.layers.Tanh(), nt.layers.LinearLayer(n_hidden, n_out)]\n"
            "    return nt.layers.SequentialLayer(layers)", KEEPS),
     Answer("train_step", "train_step never clears the gradients", "train_step", "optimizer.step()",
-           "optimizer.step(zero=False)", LOSES),
+           "optimizer.step(zero=False)", LOSES,
+           says='add up across backward() calls'),
     Answer("train_step", "train_step returns the loss after the update", "train_step", "return loss.item()",
            "return criterion(model(data), target).item()", LOSES),
     Answer("train_step", "train_step makes its own SGD with lr=0.1", "train_step", "optimizer.step()",
            "nt.optimizers.SGDOptimizer(model.get_params(), lr=0.1).step()", LOSES),
-    Answer("train_step", "train_step returns the loss tensor", "train_step", "return loss.item()", "return loss", LOSES),
+    Answer("train_step", "train_step returns the loss tensor", "train_step", "return loss.item()", "return loss", LOSES,
+           says='return loss.item()'),
     Answer("train_step", "train_step clears the gradients first (PyTorch habit)", "train_step",
            "    prediction = model(data)", "    optimizer.zero_grad()\n    prediction = model(data)", KEEPS),
     Answer("xor", "train_xor hard-codes the losses", "xor", XOR_LOSSES,
            "    for _ in range(steps):\n        train_step(model, criterion, optimizer, xor_data, xor_target)\n"
-           "    losses = [0.001] * steps", LOSES),
+           "    losses = [0.001] * steps", LOSES,
+           says='returned losses other than the values train_step returned'),
     Answer("xor", "train_xor makes a new optimizer every step", "xor", XOR_LOSSES,
            "    losses = [train_step(model, criterion, nt.optimizers.SGDOptimizer(model.get_params(), lr=0.1), "
-           "xor_data, xor_target) for _ in range(steps)]", LOSES),
+           "xor_data, xor_target) for _ in range(steps)]", LOSES,
+           says='made a new optimizer for each step'),
     Answer("xor", "train_xor with lr=0.5", "xor", "get_params(), lr=0.1)", "get_params(), lr=0.5)", LOSES),
     Answer("xor", "train_xor always runs 1000 steps", "xor", "for _ in range(steps)]", "for _ in range(1000)]", LOSES),
     Answer("xor", "train_xor as a loop over parameters()", "xor", XOR_LOSSES,
@@ -53,9 +58,11 @@ ROWS = [
     Answer("cross_entropy", "cross_entropy sums instead of averaging", "cross_entropy", CE,
            "return -log_probs[rows, labels].sum()", LOSES),
     Answer("cross_entropy", "cross_entropy as log of softmax", "cross_entropy", "logits.log_softmax(dim=1)",
-           "logits.softmax(dim=1).log()", LOSES),
+           "logits.softmax(dim=1).log()", LOSES,
+           says='logits.log_softmax(dim=1) stays finite'),
     Answer("cross_entropy", "cross_entropy calls the library's loss", "cross_entropy", CE,
-           "return nt.layers.CrossEntropyLoss()(logits, labels)", LOSES),
+           "return nt.layers.CrossEntropyLoss()(logits, labels)", LOSES,
+           says='is off-limits'),
     Answer("cross_entropy", "cross_entropy picks whole columns", "cross_entropy", CE,
            "return -log_probs[:, labels].mean()", LOSES),
     Answer("cross_entropy", "cross_entropy with a one-hot mask", "cross_entropy", CE,
@@ -69,11 +76,14 @@ ROWS = [
     Answer("accuracy", "accuracy as a NumPy sum over a length", "accuracy", ACCURACY,
            "return (predicted == np.asarray(labels)).sum() / len(labels)", KEEPS),
     Answer("moons", "moons reports the training accuracy", "moons", REPORTED,
-           "moons_test_accuracy = accuracy(moons_model(nt.Tensor(train_x)), train_y)", LOSES),
+           "moons_test_accuracy = accuracy(moons_model(nt.Tensor(train_x)), train_y)", LOSES,
+           says='held-out test set'),
     Answer("moons", "train_moons with a linear model", "moons", "model = make_mlp(2, 16, 2)",
-           "model = nt.layers.LinearLayer(2, 2)", LOSES),
+           "model = nt.layers.LinearLayer(2, 2)", LOSES,
+           says='a straight line'),
     Answer("moons", "train_moons trains on the global train_x", "moons", "data = nt.Tensor(points)",
-           "data, labels = nt.Tensor(train_x), train_y", LOSES),
+           "data, labels = nt.Tensor(train_x), train_y", LOSES,
+           says='not the global train_x'),
     Answer("moons", "train_moons ignores steps", "moons", "for _ in range(steps)]", "for _ in range(300)]", LOSES),
     Answer("moons", "train_moons as a loop, tensor made each step", "moons", MOONS_LOSSES,
            "    losses = []\n    for step in range(steps):\n"
@@ -126,7 +136,8 @@ def test_the_figures_the_text_states():
     line = nt.layers.LinearLayer(2, 2)
     optimizer = nt.optimizers.SGDOptimizer(line.get_params(), lr=0.5)
     for _ in range(3000):
-        scope["train_step"](line, nt.layers.CrossEntropyLoss(), optimizer, nt.Tensor(scope["train_x"]), scope["train_y"])
+        scope["train_step"](line, nt.layers.CrossEntropyLoss(), optimizer, nt.Tensor(scope["train_x"]),
+                            scope["train_y"])
     assert scope["accuracy"](line(nt.Tensor(scope["test_x"])), scope["test_y"]) == 0.90
     uniform = nt.Tensor([[0.0, 0.0, 0.0]])
     assert np.isclose(scope["cross_entropy"](uniform, np.array([2])).item(), np.log(3))

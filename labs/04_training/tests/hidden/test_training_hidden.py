@@ -183,13 +183,13 @@ def test_train_moons_on_fresh_moons(student, rng):
     """, seed=seed, points=points, labels=labels, held_out=held_out, replace=REFERENCE,
         what="train_moons(points, labels, 1000) on 300 fresh moon points",
         hint="train on the points and labels passed in; return (model, losses).")
-    expected, _ = seeded_fit(seed, 16, 2, nt.layers.CrossEntropyLoss(), 0.5, points, labels, 1000)
-    assert_same_losses(got["losses"], expected, "train_moons on fresh moons",
-                       "make_mlp(2, 16, 2), CrossEntropyLoss, one SGDOptimizer with lr=0.5, `steps` steps of train_step "
-                       "on nt.Tensor(points) and labels: the arguments, not the global train_x and train_y.")
     right = np.shape(got["predicted"]) == truth.shape and got["predicted"] == truth
     fresh = float(np.mean(right))
     assert fresh >= BAR, (
         f"trained for 1000 steps on 300 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points "
         f"right; the bar is {BAR} (a straight line gets 0.90 at best). Hint: the model must be the MLP, "
         f"make_mlp(2, 16, 2), trained as the exercise says.")
+    expected, _ = seeded_fit(seed, 16, 2, nt.layers.CrossEntropyLoss(), 0.5, points, labels, 1000)
+    assert_same_losses(got["losses"], expected, "train_moons on fresh moons",
+                       "make_mlp(2, 16, 2), CrossEntropyLoss, one SGDOptimizer with lr=0.5, `steps` steps of train_step "
+                       "on nt.Tensor(points) and labels: the arguments, not the global train_x and train_y.")
