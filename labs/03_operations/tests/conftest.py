@@ -16,7 +16,8 @@ leaves = [nt.tensor(np.reshape(a, shape), requires_grad=True) for a, shape in zi
 out = THE_OP.apply(*leaves, **settings)
 upstream = np.reshape(upstream, out.shape)
 returned = type(out.grad_fn).backward(out.grad_fn, upstream.copy())
-returned = [None if g is None else list(np.shape(g)) for g in (returned if isinstance(returned, tuple) else (returned,))]
+returned = returned if isinstance(returned, tuple) else (returned,)
+returned = [None if g is None else list(np.shape(g)) for g in returned]
 result = {"out": out.data, "returned": returned, "grads": None}
 if not exact or returned == [list(shape) for shape in shapes]:
     out.backward(upstream)

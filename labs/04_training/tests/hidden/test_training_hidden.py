@@ -25,7 +25,8 @@ exec("".join(REFERENCE.values()), reference)
 MLP_HINT = "build three new layers at every call: LinearLayer(n_in, n_hidden), Tanh(), LinearLayer(n_hidden, n_out)."
 STEP_HINT = ("forward with model(data), the loss with criterion(prediction, target), loss.backward(), then "
              "optimizer.step() with the optimizer you are given; return loss.item().")
-XOR_DATA, XOR_TARGET = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([[0.0], [1.0], [1.0], [0.0]])
+XOR_DATA = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_TARGET = np.array([[0.0], [1.0], [1.0], [0.0]])
 BAR = 0.94  # 1000 steps, 300 fresh points: make_mlp(2, 16, 2) got 0.954 or more in 200 draws; a line 0.904 at most
 
 
