@@ -84,7 +84,9 @@ def python_roots():
 
 
 def worker_command():
-    return [sys.executable, "-s", "-m", "labs.grading.worker"]
+    """Python running the worker, with the working folder off sys.path (a planted labs/ or numpy.py stays unused)."""
+    start = "import runpy, sys; del sys.path[0]; runpy.run_module('labs.grading.worker', run_name='__main__')"
+    return [sys.executable, "-s", "-c", start]
 
 
 def limit(cpu_seconds, cgroup=None):

@@ -21,6 +21,8 @@ import signal
 import sys
 import threading
 
+from labs.grading import snippet
+
 OUTPUT_LIMIT = 100_000  # characters of output kept per cell (the judge caps again on its side)
 NO_INPUT = "raw_input was called, but this frontend does not support input requests."
 
@@ -112,8 +114,6 @@ class Worker:
         if request["op"] == "cell":
             reply = self.run_cell(request["source"])
         else:
-            from labs.grading import snippet
-
             try:
                 reply = {"reply": snippet.answer(self.shell.user_ns, request)}
             except KeyboardInterrupt:
@@ -175,6 +175,7 @@ def main():
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     worker = Worker(replies)
+    sys.path.append(os.getcwd())  # the notebook imports its own modules from its folder, as in Jupyter, last
     sys.stdout, sys.stderr = Stream("stdout", worker), Stream("stderr", worker)
     threading.Thread(target=worker.read_requests, args=(requests,), daemon=True).start()
     worker.send({"id": 0, "ready": True})
