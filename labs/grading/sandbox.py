@@ -29,7 +29,7 @@ MODES = ("bwrap", "user", "none")
 PIDS_MAX = 256  # processes and threads in one sandbox
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 HOME = "/home/student"  # the private folder inside the bwrap sandbox
-PACKAGES = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
+PACKAGES_INSIDE = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
 LIMITS = {  # resource: (soft = hard) limit
     resource.RLIMIT_AS: 3 * 2**30,  # bytes of memory
     resource.RLIMIT_NPROC: 256,  # processes of the user (threads count too); not applied to root: see pids_cgroup
@@ -66,11 +66,11 @@ def bwrap_command(packages, work, cpu_seconds):
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
     args += [arg for path in SYSTEM_FILES if os.path.exists(path) for arg in ("--ro-bind", path, path)]
-    for root in python_roots():
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home"]
+    for root in python_roots():  # after the tmpfs mounts: a venv may live in /tmp
         args += ["--ro-bind", root, root]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home",
-             "--ro-bind", str(packages), PACKAGES, "--bind", str(work), HOME, "--chdir", HOME]
-    for key, value in environment(PACKAGES, HOME).items():
+    args += ["--ro-bind", str(packages), PACKAGES_INSIDE, "--bind", str(work), HOME, "--chdir", HOME]
+    for key, value in environment(PACKAGES_INSIDE, HOME).items():
         args += ["--setenv", key, value]
     return args + ["--", *worker_command()]
 
@@ -187,17 +187,11 @@ def choose(wanted, packages):
 
 def copy_packages(dest):
     """A code-only copy of numtorch, numtorch_magics and labs (no lab folders) for the student's process."""
-    from importlib.util import find_spec
+    from labs.grading.release import package_files
 
-    for name in ("numtorch", "numtorch_magics", "labs"):
-        source = Path(find_spec(name).origin).parent
-        for path in sorted(source.rglob("*.py")):
-            parts = path.relative_to(source).parts
-            if "__pycache__" in parts or (name == "labs" and len(parts) > 1 and parts[0] != "grading"):
-                continue
-            target = Path(dest) / name / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    for path, relative in package_files():
+        (Path(dest) / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(dest) / relative)
     compileall.compile_dir(dest, quiet=1, workers=1)  # the sandbox cannot write bytecode: it would compile every time
     for path in [Path(dest), *Path(dest).rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
