@@ -46,9 +46,9 @@ class SandboxError(Exception):
     """No sandbox of the kind required can run on this machine."""
 
 
-def environment(packages, home):
-    """The student's environment: nothing inherited but PATH; our packages importable; grading mode."""
-    return {
+def environment(packages, home, seed=0):
+    """The student's environment: nothing inherited but PATH; our packages importable; grading mode; the seed."""
+    return {"NUMTORCH_SEED": str(seed),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(packages),
         "NUMTORCH_GRADING": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(home), "IPYTHONDIR": str(Path(home) / ".ipython"), "LANG": "C.UTF-8",
@@ -56,7 +56,7 @@ def environment(packages, home):
     }
 
 
-def bwrap_command(packages, work, cpu_seconds):
+def bwrap_command(packages, work, seed=0):
     """The bwrap command line around the worker."""
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "65534", "--gid", "65534", "--clearenv"]
@@ -70,7 +70,7 @@ def bwrap_command(packages, work, cpu_seconds):
     for root in python_roots():  # after the tmpfs mounts: a venv may live in /tmp
         args += ["--ro-bind", root, root]
     args += ["--ro-bind", str(packages), PACKAGES_INSIDE, "--bind", str(work), HOME, "--chdir", HOME]
-    for key, value in environment(PACKAGES_INSIDE, HOME).items():
+    for key, value in environment(PACKAGES_INSIDE, HOME, seed).items():
         args += ["--setenv", key, value]
     return args + ["--", *worker_command()]
 
@@ -99,19 +99,19 @@ def limit(cpu_seconds, cgroup=None):
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def start(mode, packages, work, cpu_seconds):
+def start(mode, packages, work, cpu_seconds, seed):
     """The student's process (a Popen with pipes on stdin and stdout, and .cgroup) in a sandbox of `mode`."""
     cgroup = pids_cgroup()
     options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
                    preexec_fn=functools.partial(limit, cpu_seconds, cgroup))
     if mode == "bwrap":
-        process = subprocess.Popen(bwrap_command(packages, work, cpu_seconds), **options)
+        process = subprocess.Popen(bwrap_command(packages, work, seed), **options)
     else:
         if mode == "user":
             nobody = pwd.getpwnam("nobody")
             os.chown(work, nobody.pw_uid, nobody.pw_gid)
             options.update(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
-        process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work), **options)
+        process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work, seed), **options)
     process.cgroup = cgroup
     return process
 
@@ -154,7 +154,7 @@ def works(mode, packages):
     probe = [sys.executable, "-s", "-c", "import numpy, labs.grading.plain"]
     try:
         if mode == "bwrap":
-            command = bwrap_command(packages, packages, 60)
+            command = bwrap_command(packages, packages)
             command = command[: command.index("--") + 1] + probe
             done = subprocess.run(command, capture_output=True, timeout=60, preexec_fn=functools.partial(limit, 60))
         elif mode == "user":

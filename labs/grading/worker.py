@@ -34,11 +34,12 @@ class Outputs:
         self.items, self.size, self.full = [], 0, False
 
     def add(self, output):
+        if self.full:
+            return
         size = len(json.dumps(output, default=str))
         if self.size + size > OUTPUT_LIMIT:
-            if not self.full:
-                self.items.append(stream("stderr", f"\n[the grader dropped the rest of this cell's output: more "
-                                                   f"than {OUTPUT_LIMIT} characters]\n"))
+            self.items.append(stream("stderr", f"\n[the grader dropped the rest of this cell's output: more "
+                                               f"than {OUTPUT_LIMIT} characters]\n"))
             self.full = True
             return
         self.size += size
@@ -174,6 +175,7 @@ def main():
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
+    snippet.seeded(int(os.environ.get("NUMTORCH_SEED", "0")))  # lab.toml's seed, before the first cell
     worker = Worker(replies)
     sys.path.append(os.getcwd())  # the notebook imports its own modules from its folder, as in Jupyter, last
     sys.stdout, sys.stderr = Stream("stdout", worker), Stream("stderr", worker)
