@@ -286,3 +286,22 @@ def test_require_refuses_without_a_sandbox(monkeypatch, tmp_path, capsys):
     assert "not sandboxed" in capsys.readouterr().err
     with open(tmp_path / "r" / "grades.csv", newline="") as table:
         assert "not sandboxed" in next(csv.DictReader(table))["notes"]
+
+
+def test_the_unprivileged_user_fallback(tmp_path):
+    """Without bubblewrap (Gradescope's container): the student's process runs as `nobody`, which cannot read
+    the autograder copy (mode 700, as run_autograder makes it) nor anything else that is not world-readable."""
+    if not sandbox.works("user", str(sandbox.copy_packages(tmp_path / "packages"))):
+        pytest.skip("the user nobody cannot run this Python here (not root, or Python lives in root's home)")
+    lab = tmp_path / "lab"
+    shutil.copytree(EXAMPLE, lab)
+    lab.chmod(0o700)
+    blank = student_notebook(load_lab(lab))
+    for name, notebook in (("solved", solved(blank)), ("leaker", solved(blank, ex1=LEAKER))):
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+    with pytest.raises(SystemExit):
+        main(["grade", str(lab), str(tmp_path / "solved.ipynb"), str(tmp_path / "leaker.ipynb"),
+              "--out", str(tmp_path / "r"), "--sandbox", "user", "-j", "2"])
+    expect(result(tmp_path / "r", "solved"))
+    expect(result(tmp_path / "r", "leaker"), ex1=0)
+    assert not any(secret in everything_written(tmp_path / "r", "leaker") for secret in SECRETS)
