@@ -62,7 +62,7 @@ def grade_command(args):
     print(f"grading {len(paths)} submission(s) of {lab.title}, {args.jobs} at a time")
     for note in batch.notes:
         print(f"  note: {note}")
-    grades = grade_all(lab, paths, batch.names, limits, jobs=args.jobs, on_done=batch.done)
+    grades = grade_all(lab, paths, batch.names, limits, jobs=args.jobs, on_done=batch.done, sandbox_mode=args.sandbox)
     print(f"wrote {out}/<submission>/results.json, feedback.md and graded.ipynb, and {table.path}")
     return 1 if any(grade.problem for grade in grades) else 0
 
@@ -199,7 +199,7 @@ def parser():
     release_all.add_argument("--labs", default=LABS, type=Path, help="folder holding the labs (default: %(default)s)")
     release_all.set_defaults(run=release_all_command)
 
-    grade = commands.add_parser("grade", help="grade submissions with a real kernel",
+    grade = commands.add_parser("grade", help="grade submissions, each in a sandbox",
                                 description="Grade notebooks into OUT: OUT/<submission>/results.json (Gradescope "
                                 "format), feedback.md (for the student), graded.ipynb (the run with each exercise's "
                                 "score and failed tests next to its answer, for you), and OUT/grades.csv (one row per "
@@ -220,6 +220,9 @@ def parser():
                        help="what feedback.md says of a failed hidden test: its name and ✅/❌ only (summary, the "
                        "default: the message waits until you publish it), or its message too (full). results.json "
                        "always has the message, visible on Gradescope after publishing")
+    grade.add_argument("--sandbox", choices=["auto", "require", "bwrap", "user", "none"], default="auto",
+                       help="where the student's code runs: auto (bubblewrap, else the user 'nobody', else no "
+                       "sandbox, said in every grade), require (refuse without one), or one of them")
     grade.set_defaults(run=grade_command)
 
     summary = commands.add_parser("summary", help="what a class's results say: per exercise mean, full marks, failing test",
