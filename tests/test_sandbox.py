@@ -51,3 +51,12 @@ def test_time_limits_interrupt_then_kill_and_huge_replies_are_dropped(process):
         "import gc\nw = next(o for o in gc.get_objects() if type(o).__name__ == 'Worker')\n"
         "w.replies.write('z' * 10_000_000)", 3)
     assert outcome.status == "timeout"  # its reply was glued to a 10 MB line, which the judge dropped unread
+
+
+def test_the_user_sandbox_needs_a_private_autograder_folder(tmp_path):
+    (tmp_path / "lab").mkdir()
+    tmp_path.chmod(0o755)
+    (tmp_path / "lab").chmod(0o755)
+    assert sandbox.open_to_others(tmp_path / "lab") == all(p.stat().st_mode & 0o001 for p in tmp_path.parents)
+    (tmp_path / "lab").chmod(0o700)
+    assert not sandbox.open_to_others(tmp_path / "lab")

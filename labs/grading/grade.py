@@ -169,6 +169,9 @@ def grade_all(lab, paths, names, limits, jobs=1, on_done=None, sandbox_mode="aut
             raise LabError(str(error)) from None
         if mode == "none":
             print(f"WARNING: {sandbox.NOT_SANDBOXED}.", file=sys.stderr)
+        if mode == "user" and sandbox.open_to_others(lab.folder):
+            raise LabError(f"the student's code would run as the user nobody, who can read {lab.folder} (its hidden "
+                           f"tests): make it private first (chmod -R go-rwx), as run_autograder does on Gradescope")
         setup = {"tests_root": copy_tests(lab, Path(batch) / "tests-copy"), "mode": mode, "packages": str(packages),
                  "works": works}
         for _ in range(jobs):

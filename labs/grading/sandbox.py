@@ -8,8 +8,9 @@
             judge's private folders (mode 0700) nor signal processes of other users.
     none    neither is possible: grading still works and every grade says "not sandboxed".
 
-In every mode the process has its own session (one kill stops it and all it started) and limits on memory,
-processes, file size and CPU time, set before it runs any code.
+In every mode the process has its own session, dies with the judge, and has limits on memory, file size and
+CPU time set before it runs any code; its processes are capped, and all killed at the end, through a pids
+cgroup where the machine lets us make one (RLIMIT_NPROC too, which the kernel does not apply to root).
 """
 import compileall
 import ctypes
@@ -48,10 +49,10 @@ class SandboxError(Exception):
 
 def environment(packages, home, seed=0):
     """The student's environment: nothing inherited but PATH; our packages importable; grading mode; the seed."""
-    return {"NUMTORCH_SEED": str(seed),
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(packages),
-        "NUMTORCH_GRADING": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(home), "IPYTHONDIR": str(Path(home) / ".ipython"), "LANG": "C.UTF-8",
+        "NUMTORCH_GRADING": "1", "NUMTORCH_SEED": str(seed), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(home), "IPYTHONDIR": str(Path(home) / ".ipython"), "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
     }
 
@@ -89,28 +90,31 @@ def worker_command():
     return [sys.executable, "-s", "-c", start]
 
 
-def limit(cpu_seconds, cgroup=None):
-    """Runs in the new process before it executes anything: the resource limits, and death with the judge."""
+def limit(cpu_seconds, cgroup=None, user=None):
+    """Runs in the new process before it executes anything: into its cgroup, the resource limits, death with
+    the judge, and last (it needs root for the rest) the unprivileged `user`."""
     if cgroup:
         (cgroup / "cgroup.procs").write_text(str(os.getpid()))
     for which, value in {**LIMITS, resource.RLIMIT_CPU: int(cpu_seconds)}.items():
         resource.setrlimit(which, (value, value))
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if user:
+        os.setgroups([])
+        os.setgid(user.pw_gid)
+        os.setuid(user.pw_uid)
 
 
 def start(mode, packages, work, cpu_seconds, seed):
     """The student's process (a Popen with pipes on stdin and stdout, and .cgroup) in a sandbox of `mode`."""
-    cgroup = pids_cgroup()
+    cgroup, nobody = pids_cgroup(), pwd.getpwnam("nobody") if mode == "user" else None
+    if nobody:
+        os.chown(work, nobody.pw_uid, nobody.pw_gid)
     options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
-                   preexec_fn=functools.partial(limit, cpu_seconds, cgroup))
+                   preexec_fn=functools.partial(limit, cpu_seconds, cgroup, nobody))
     if mode == "bwrap":
         process = subprocess.Popen(bwrap_command(packages, work, seed), **options)
     else:
-        if mode == "user":
-            nobody = pwd.getpwnam("nobody")
-            os.chown(work, nobody.pw_uid, nobody.pw_gid)
-            options.update(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
         process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work, seed), **options)
     process.cgroup = cgroup
     return process
@@ -162,9 +166,8 @@ def works(mode, packages):
         elif mode == "user":
             if os.geteuid() != 0:
                 return False
-            nobody = pwd.getpwnam("nobody")
-            done = subprocess.run(probe, capture_output=True, timeout=60, env=environment(packages, "/tmp"),
-                                  user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], cwd="/")
+            done = subprocess.run(probe, capture_output=True, timeout=60, env=environment(packages, "/tmp"), cwd="/",
+                                  preexec_fn=functools.partial(limit, 60, None, pwd.getpwnam("nobody")))
         else:
             return True
     except (OSError, KeyError, subprocess.SubprocessError):
@@ -185,6 +188,12 @@ def choose(wanted, packages):
         raise SandboxError("--sandbox require: neither bubblewrap (bwrap) nor an unprivileged user can run the "
                            "student's code here; install bubblewrap, or run the grader as root so it can use 'nobody'")
     return "none"
+
+
+def open_to_others(path):
+    """Whether a user other than its owner (nobody) could read `path`: every folder above it lets others through."""
+    path = Path(path).resolve()
+    return bool(path.stat().st_mode & 0o004) and all(parent.stat().st_mode & 0o001 for parent in path.parents)
 
 
 def copy_packages(dest):
