@@ -111,7 +111,7 @@ x, h, c = (nt.tensor(a, requires_grad=True) for a in (x0, h0, c0))
 output, (new_h, new_c) = lstm_step(cell, x, (h, c))
 result = {"output": output, "h": new_h, "c": new_c}
 if all(isinstance(t, nt.Tensor) and t.shape == u.shape for t, u in zip((output, new_h, new_c), upstream)):
-    ((output * u[0]).sum() + (new_h * u[1]).sum() + (new_c * u[2]).sum()).backward()
+    ((output * upstream[0]).sum() + (new_h * upstream[1]).sum() + (new_c * upstream[2]).sum()).backward()
     result["grads"] = [np.zeros(t.shape) if t.grad is None else t.grad.data for t in [x, h, c] + cell.get_params()]
 """
 

@@ -146,8 +146,8 @@ def test_train_mlp_follows_the_reference_loop(student, on_judge, rng):
                          what=f"train_mlp(Adam, steps={steps}) on other data", hint=TRAIN_HINT, replace=replace,
                          lr=lr, steps=steps)
     expected = on_judge(REFERENCE_TRAIN, spiral_x=x, spiral_y=y, lr=lr, steps=steps)
-    assert isinstance(losses, list) and len(losses) == steps, (
-        f"train_mlp(..., steps={steps}) should return a list of {steps} losses, got {losses!r:.80}. Hint: {TRAIN_HINT}")
+    assert isinstance(losses, list) and len(losses) == steps and all(isinstance(v, float) for v in losses), (
+        f"train_mlp(..., steps={steps}) should return a list of {steps} losses (floats), got {losses!r:.80}. Hint: {TRAIN_HINT}")
     bad = [k for k, (a, b) in enumerate(zip(losses, expected)) if not np.isclose(a, b, rtol=1e-6, atol=1e-9)]
     assert not bad, (f"on another data set and model, train_mlp's loss at step {bad[0] + 1} is {losses[bad[0]]:.6f}, "
                      f"the reference loop's {expected[bad[0]]:.6f}. Hint: {TRAIN_HINT}")

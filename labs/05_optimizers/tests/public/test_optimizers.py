@@ -151,6 +151,9 @@ def test_the_race_with_the_library_optimizers(student):
             lambda params: nt.optimizers.SGDOptimizer(params, lr=0.1, momentum=0.9),
             lambda params: nt.optimizers.AdamOptimizer(params, lr=0.01))]
     """, what="train_mlp with the library's SGD, momentum and Adam", hint=COMPARE_HINT)
+    assert all(isinstance(v, float) for v in (sgd, momentum, adam)), (
+        f"train_mlp should return a list of floats, but its last items are {[type(v).__name__ for v in (sgd, momentum, adam)]}. "
+        f"Hint: {COMPARE_HINT}")
     assert momentum < sgd - 0.2 and adam < sgd - 0.2, (
         f"with the library's optimizers, after 200 steps of your train_mlp: SGD {sgd:.3f}, momentum {momentum:.3f}, "
         f"Adam {adam:.3f}; momentum and Adam should both end well below SGD. Hint: train_mlp must use the optimizer "

@@ -157,8 +157,8 @@ def test_fit_follows_the_reference_training_loop(student, shared, rng):
     stand_ins = "\n".join(shared.STAND_IN_FIT.values())
     expected = shared.on_judge(stand_ins + REFERENCE_FIT + shared.FIT, steps=steps, lr=lr, seed=seed)
     losses = yours["losses"]
-    assert isinstance(losses, list) and len(losses) == steps, (
-        f"fit(..., steps={steps}) should return {steps} losses, got {losses!r:.80}. Hint: {FIT_HINT}")
+    assert isinstance(losses, list) and len(losses) == steps and all(isinstance(v, float) for v in losses), (
+        f"fit(..., steps={steps}) should return a list of {steps} losses (floats), got {losses!r:.80}. Hint: {FIT_HINT}")
     bad = [k for k, (a, b) in enumerate(zip(losses, expected["losses"])) if not np.isclose(a, b, rtol=1e-6)]
     assert not bad, (
         f"with the same seed, batches and loss, fit's loss at step {bad[0] + 1} is {losses[bad[0]]:.6f}, the "
@@ -195,11 +195,10 @@ def test_sample_draws_with_the_temperature(student, shared, rng):
 @pytest.mark.points(0.5)
 def test_sample_carries_a_pair_state(student, shared, rng):
     start = "".join(rng.choice(list("abcdefgh"), size=int(rng.integers(1, 5))))
-    got = student.run(shared.FAKES + """
-        counted = sample(IdEmbedding(), Counter(8), start, 5, 1.0)
-        embed, lstm = nt.layers.EmbeddingLayer(8, 3), nt.layers.LSTMCell(3, 4, 8)
-        result = [counted, sample(embed, lstm, start, 25, 1.0)]
-    """, start=start, replace=shared.STAND_IN_VOCAB, what=f"sample(..., {start!r}, ...) from cells with a (h, c) state",
+    got = student.run(shared.FAKES + (
+        "counted = sample(IdEmbedding(), Counter(8), start, 5, 1.0)\n"
+        "embed, lstm = nt.layers.EmbeddingLayer(8, 3), nt.layers.LSTMCell(3, 4, 8)\n"
+        "result = [counted, sample(embed, lstm, start, 25, 1.0)]"), start=start, replace=shared.STAND_IN_VOCAB, what=f"sample(..., {start!r}, ...) from cells with a (h, c) state",
                       hint="treat the hidden state as opaque: take it from cell.init_hidden(1) and pass on what the "
                            "cell returns, so a pair (h, c) works too.")
     expected = "".join("abcdefgh"[(len(start) + k) % 8] for k in range(5))

@@ -19,6 +19,7 @@ def test_chars_and_char_to_id(student, shared):
     assert got["type"] == "list" and chars == shared.CHARS, (
         f"chars should be the sorted list of the {len(shared.CHARS)} different characters of the text; got a "
         f"{got['type']} of {len(chars)} starting {chars[:5]}. Hint: {VOCAB_HINT}")
+    assert isinstance(char_to_id, dict), f"char_to_id should be a dict, got {type(char_to_id).__name__}. Hint: {VOCAB_HINT}"
     wrong = [ch for i, ch in enumerate(shared.CHARS) if char_to_id.get(ch) != i]
     assert not wrong and len(char_to_id) == len(chars), (
         f"char_to_id should map each character to its index in chars; wrong for {wrong[:5]}. Hint: {VOCAB_HINT}")
