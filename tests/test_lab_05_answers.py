@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from answer_table import check_table, check_variant, grade_variants, valid, wrong
+from answer_table import check_hidden_share, check_table, check_variant, grade_variants, valid, wrong
 from labs.grading.lab import load_lab
 
 LAB = Path(__file__).parents[1] / "labs" / "05_optimizers"
@@ -79,6 +79,12 @@ VARIANTS = [
            "losses.append(float(loss.data))\n        optimizer.zero_grad()\n        loss.backward()")),
 ]
 
+INDEPENDENT = [sorted(load_lab(LAB).exercises())]  # no lab 5 test uses another exercise's answer
+
+
+def test_hidden_tests_carry_half_the_points():
+    check_hidden_share(LAB)
+
 
 def test_every_exercise_has_its_rows():
     check_table(VARIANTS, load_lab(LAB).exercises())
@@ -86,7 +92,7 @@ def test_every_exercise_has_its_rows():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    return grade_variants(LAB, VARIANTS, tmp_path_factory.mktemp("lab05_answers"))
+    return grade_variants(LAB, VARIANTS, tmp_path_factory.mktemp("lab05_answers"), INDEPENDENT)
 
 
 @pytest.mark.slow
