@@ -114,3 +114,8 @@ def check_hidden_share(folder):
     hidden = sum(t["points"] for t in tests if t["hidden"])
     total = sum(t["points"] for t in tests)
     assert hidden >= total / 2, f"{Path(folder).name}: hidden tests carry {hidden:g} of {total:g} points"
+
+
+def cell_sources(folder):
+    """{cell id: source} of the lab's source notebook (for tests that recompute what its text states)."""
+    return {cell_role(cell)[0]: cell.source for cell in load_lab(folder).notebook.cells}

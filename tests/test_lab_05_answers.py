@@ -2,10 +2,13 @@
 valid alternatives keep full marks (tests/answer_table.py grades them all in one batch with the real grader)."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from answer_table import check_hidden_share, check_table, check_variant, grade_variants, valid, wrong
+from answer_table import cell_sources, check_hidden_share, check_table, check_variant, grade_variants, valid, wrong
+import numtorch as nt
 from labs.grading.lab import load_lab
+from numtorch import landscapes
 
 LAB = Path(__file__).parents[1] / "labs" / "05_optimizers"
 
@@ -99,3 +102,31 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.id)
 def test_variant(graded, variant):
     check_variant(LAB, graded, variant)
+
+
+def test_the_figures_the_text_states():
+    cells = cell_sources(LAB)
+    scope = {"np": np, "nt": nt}
+    exec(cells["spirals"].replace("print(", "(lambda *a: None)("), scope)
+    x, y = nt.Tensor(scope["spiral_x"]), scope["spiral_y"]
+
+    def accuracy(model, optimizer, steps):
+        for _ in range(steps):
+            loss = nt.layers.CrossEntropyLoss()(model(x), y)
+            loss.backward()
+            optimizer.step()
+        return float(np.mean(model(x).data.argmax(axis=1) == y))
+
+    np.random.seed(0)
+    linear = nt.layers.LinearLayer(2, 3)
+    np.random.seed(0)
+    mlp = scope["make_spiral_mlp"]()
+    assert len(y) == 300 and "300 points" in cells["mlp-md"] and "32 units" in cells["mlp-md"]
+    assert round(accuracy(linear, nt.optimizers.AdamOptimizer(linear.get_params(), lr=0.05), 1500), 2) == 0.50
+    assert "only half of them right" in cells["mlp-md"]
+    mlp_accuracy = accuracy(mlp, nt.optimizers.AdamOptimizer(mlp.get_params(), lr=0.01), 200)
+    assert f"{mlp_accuracy:.0%} after 200 steps of Adam" in cells["mlp-md"]
+    bx, by = nt.tensor(-2.6, requires_grad=True), nt.tensor(1.4, requires_grad=True)
+    landscapes.quadratic_bowl(bx, by).backward()
+    assert (bx.item(), by.item()) == landscapes.QUADRATIC_BOWL.start
+    assert round(by.grad.item() / -bx.grad.item()) == 5 and "d/dy is 5 times d/dx" in cells["adam-demo"]

@@ -1,10 +1,13 @@
 """Lab 6 (embeddings and recurrent nets): the wrong-answer table. Plausible wrong answers lose points in their
 own exercise only; valid alternatives keep full marks (tests/answer_table.py grades them in one batch)."""
+import codecs
+import this  # noqa: F401 (the text of the lab; importing it prints it once)
 from pathlib import Path
 
 import pytest
 
-from answer_table import check_hidden_share, check_table, check_variant, grade_variants, valid, wrong
+from answer_table import cell_sources, check_hidden_share, check_table, check_variant, grade_variants, valid, wrong
+import numtorch as nt
 from labs.grading.lab import load_lab
 
 LAB = Path(__file__).parents[1] / "labs" / "06_recurrent"
@@ -112,3 +115,18 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.id)
 def test_variant(graded, variant):
     check_variant(LAB, graded, variant)
+
+
+def test_the_figures_the_text_states():
+    cells = cell_sources(LAB)
+    text = codecs.decode(this.s, "rot13")
+    vocab_size = len(set(text))
+
+    def parameters(*layers):
+        return sum(p.data.size for layer in layers for p in layer.get_params())
+
+    assert "RNNCell(8, 64, vocab_size" in cells["train-rnn"] and "LSTMCell(8, 48, vocab_size)" in cells["train-lstm"]
+    rnn = parameters(nt.layers.EmbeddingLayer(vocab_size, 8), nt.layers.RNNCell(8, 64, vocab_size))
+    lstm = parameters(nt.layers.EmbeddingLayer(vocab_size, 8), nt.layers.LSTMCell(8, 48, vocab_size))
+    assert f"a text of {len(text)} characters, {rnn:,} parameters in the RNN and {lstm:,} in the LSTM" in cells["intro"]
+    assert "\\text{output} = h'\\,W_{ho} + b_{ho}" in cells["rnn-md"]  # the biases are part of the cell

@@ -10,12 +10,13 @@ import numtorch as nt
 
 # The points an optimizer visits on the quadratic bowl f = (x^2 + 10 y^2) / 2 from `start`: (steps + 1, 2).
 BOWL_PATH = """
+from numtorch.landscapes import quadratic_bowl
 x, y = (nt.tensor(float(v), requires_grad=True) for v in start)
 optimizer = {cls}([x, y], **settings)
 path = [(x.item(), y.item())]
 with np.errstate(all="ignore"):
     for _ in range(steps):
-        nt.landscapes.quadratic_bowl(x, y).backward()
+        quadratic_bowl(x, y).backward()
         optimizer.step()
         path.append((x.item(), y.item()))
 result = np.array(path)
