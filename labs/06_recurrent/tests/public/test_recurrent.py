@@ -5,7 +5,7 @@ fit and sample run with a stand-in vocabulary (and fit with a stand-in loss), so
 import numpy as np
 import pytest
 
-from labs.testing import TensorData
+from labs.testing import TensorData, describe
 
 VOCAB_HINT = "chars = sorted(set(text)) gives a sorted list; enumerate(chars) gives (index, character) pairs."
 
@@ -33,8 +33,8 @@ def test_encode_decode_round_trip(student):
                             what=f"decode(encode({line!r}))",
                             hint="encode looks each character up in char_to_id; decode joins chars[i] for each id.")
     assert isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" and ids.shape == (len(line),), (
-        f"encode({line!r}) should be an integer NumPy array of {len(line)} ids, got {type(ids).__name__} "
-        f"{getattr(ids, 'dtype', '')}. Hint: np.array([...], dtype=int).")
+        f"encode({line!r}) should be an integer NumPy array of {len(line)} ids, got {describe(ids)}. "
+        f"Hint: np.array([...], dtype=int).")
     assert back == line, f"decode(encode({line!r})) gave {back!r}. Hint: decode must undo encode, in order."
 
 
@@ -99,12 +99,12 @@ FIT_HINT = ("one AdamOptimizer over embed.get_params() + cell.get_params() with 
 
 @pytest.mark.exercise("fit")
 @pytest.mark.points(0.5)
-def test_fit_trains_embedding_and_cell(student, shared):
+def test_fit_trains_embedding_and_cell(student, shared, floats):
     got = student.run(shared.FIT, steps=40, lr=0.05, replace=shared.STAND_IN_FIT, what="fit(embed, cell, steps=40, lr=0.05)",
                       hint=FIT_HINT)
     losses = got["losses"]
-    assert isinstance(losses, list) and len(losses) == 40 and all(isinstance(v, float) for v in losses), (
-        f"fit(..., steps=40) should return a list of 40 floats (one loss per step), got {losses!r:.80}. "
+    assert not floats(losses, 40), (
+        f"fit(..., steps=40) should return a list of 40 floats (one loss per step), got {floats(losses, 40)}. "
         f"Hint: {FIT_HINT}")
     assert all(got["moved"]), (
         f"fit changed {sum(got['moved'])} of the {len(got['moved'])} parameters; the embedding and every cell "
