@@ -1,16 +1,17 @@
 """Lab 6 (embeddings and recurrent nets): the wrong-answer table. Plausible wrong answers lose points in their
-own exercise only; valid alternatives keep full marks (tests/answer_table.py grades them in one batch)."""
+own exercise only; valid alternatives keep full marks (tests/answer_tables.py grades them in one batch)."""
 import codecs
 import this  # noqa: F401 (the text of the lab; importing it prints it once)
 from pathlib import Path
 
 import pytest
 
-from answer_table import cell_sources, check_hidden_share, check_table, check_variant, grade_variants, valid, wrong
+from answer_tables import (KEEPS, LOSES, answer, check_coverage, check_hidden_share, check_row, check_stated_points,
+                           grade_table, graded_with)
 import numtorch as nt
-from labs.grading.lab import load_lab
+from labs.grading.lab import cell_role, load_lab
 
-LAB = Path(__file__).parents[1] / "labs" / "06_recurrent"
+LAB = load_lab(Path(__file__).parents[1] / "labs" / "06_recurrent")
 
 UNROLL = """    batch, steps = inputs.shape
     hidden = cell.init_hidden(batch)
@@ -23,61 +24,61 @@ ADAM = "    optimizer = nt.optimizers.AdamOptimizer(embed.get_params() + cell.ge
 LOOP = "    for step in range(steps):\n"
 BATCH = "        inputs, targets = random_batch()\n"
 
-VARIANTS = [
-    wrong("vocab", "encode returns a list", ("vocab", "return np.array([char_to_id[ch] for ch in string], dtype=int)",
+ROWS = [
+    answer(LAB, "vocab", "vocab: encode returns a list", LOSES, ("vocab", "return np.array([char_to_id[ch] for ch in string], dtype=int)",
                                              "return [char_to_id[ch] for ch in string]")),
-    wrong("vocab", "chars not sorted", ("vocab", "chars = sorted(set(text))", "chars = list(set(text))")),
-    wrong("vocab", "decode returns a list", ("vocab", 'return "".join(chars[i] for i in ids)', "return [chars[i] for i in ids]")),
-    wrong("vocab", "ids counted from 1", ("vocab", "{ch: i for i, ch in enumerate(chars)}", "{ch: i + 1 for i, ch in enumerate(chars)}")),
-    valid("vocab", "dict(zip(...)), np.fromiter and map",
+    answer(LAB, "vocab", "vocab: chars not sorted", LOSES, ("vocab", "chars = sorted(set(text))", "chars = list(set(text))")),
+    answer(LAB, "vocab", "vocab: decode returns a list", LOSES, ("vocab", 'return "".join(chars[i] for i in ids)', "return [chars[i] for i in ids]")),
+    answer(LAB, "vocab", "vocab: ids counted from 1", LOSES, ("vocab", "{ch: i for i, ch in enumerate(chars)}", "{ch: i + 1 for i, ch in enumerate(chars)}")),
+    answer(LAB, "vocab", "vocab: dict(zip(...)), np.fromiter and map", KEEPS,
           ("vocab", "chars = sorted(set(text))", "chars = sorted(list(set(text)))"),
           ("vocab", "{ch: i for i, ch in enumerate(chars)}", "dict(zip(chars, range(len(chars))))"),
           ("vocab", "return np.array([char_to_id[ch] for ch in string], dtype=int)",
            "return np.fromiter((char_to_id[ch] for ch in string), dtype=int, count=len(string))"),
           ("vocab", 'return "".join(chars[i] for i in ids)', 'return "".join(map(chars.__getitem__, ids))')),
 
-    wrong("one_hot", "whole columns set", ("one_hot", "rows[np.arange(len(ids)), ids] = 1.0", "rows[:, ids] = 1.0")),
-    wrong("one_hot", "transposed", ("one_hot", "rows = np.zeros((len(ids), size))\n    rows[np.arange(len(ids)), ids] = 1.0",
+    answer(LAB, "one_hot", "one_hot: whole columns set", LOSES, ("one_hot", "rows[np.arange(len(ids)), ids] = 1.0", "rows[:, ids] = 1.0")),
+    answer(LAB, "one_hot", "one_hot: transposed", LOSES, ("one_hot", "rows = np.zeros((len(ids), size))\n    rows[np.arange(len(ids)), ids] = 1.0",
                                     "rows = np.zeros((size, len(ids)))\n    rows[ids, np.arange(len(ids))] = 1.0")),
-    wrong("one_hot", "an integer array", ("one_hot", "np.zeros((len(ids), size))", "np.zeros((len(ids), size), dtype=int)")),
-    valid("one_hot", "rows of the identity", ("one_hot", "rows = np.zeros((len(ids), size))\n    rows[np.arange(len(ids)), ids] = 1.0\n    return rows",
+    answer(LAB, "one_hot", "one_hot: an integer array", LOSES, ("one_hot", "np.zeros((len(ids), size))", "np.zeros((len(ids), size), dtype=int)")),
+    answer(LAB, "one_hot", "one_hot: rows of the identity", KEEPS, ("one_hot", "rows = np.zeros((len(ids), size))\n    rows[np.arange(len(ids)), ids] = 1.0\n    return rows",
                                               "return np.eye(size)[ids]")),
 
-    wrong("unroll", "the sum over the steps", ("unroll", "return total / steps", "return total"), says="the sum of the step losses"),
-    wrong("unroll", "the last step only", ("unroll", "        total = total + output.cross_entropy(targets[:, t])\n    return total / steps",
+    answer(LAB, "unroll", "unroll: the sum over the steps", LOSES, ("unroll", "return total / steps", "return total"), says="the sum of the step losses"),
+    answer(LAB, "unroll", "unroll: the last step only", LOSES, ("unroll", "        total = total + output.cross_entropy(targets[:, t])\n    return total / steps",
                                            "    return output.cross_entropy(targets[:, -1])"), says="the last step only"),
-    wrong("unroll", "the hidden state re-wrapped (backprop through time cut)",
+    answer(LAB, "unroll", "unroll: the hidden state re-wrapped (backprop through time cut)", LOSES,
           ("unroll", "        output, hidden = cell(embed(inputs[:, t]), hidden)\n",
            "        output, hidden = cell(embed(inputs[:, t]), hidden)\n        hidden = nt.Tensor(hidden.data, autograd=True)\n"),
           says="flow back through the hidden state"),
-    wrong("unroll", "a fresh hidden state every step",
+    answer(LAB, "unroll", "unroll: a fresh hidden state every step", LOSES,
           ("unroll", "cell(embed(inputs[:, t]), hidden)", "cell(embed(inputs[:, t]), cell.init_hidden(batch))")),
-    wrong("unroll", "returns a float", ("unroll", "return total / steps", "return (total / steps).item()"), says="scalar nt.Tensor"),
-    valid("unroll", "a list of step losses, sum() / len()",
+    answer(LAB, "unroll", "unroll: returns a float", LOSES, ("unroll", "return total / steps", "return (total / steps).item()"), says="scalar nt.Tensor"),
+    answer(LAB, "unroll", "unroll: a list of step losses, sum() / len()", KEEPS,
           ("unroll", UNROLL, "    hidden = cell.init_hidden(len(inputs))\n    losses = []\n"
                              "    for t in range(inputs.shape[1]):\n"
                              "        output, hidden = cell(embed(inputs[:, t]), hidden)\n"
                              "        losses.append(output.cross_entropy(targets[:, t]))\n"
                              "    return sum(losses) / len(losses)")),
 
-    wrong("fit", "a new Adam every step", ("fit", ADAM + "    losses = []\n" + LOOP, "    losses = []\n" + LOOP + "    " + ADAM)),
-    wrong("fit", "ignores lr", ("fit", "cell.get_params(), lr=lr)", "cell.get_params(), lr=0.01)")),
-    wrong("fit", "one batch for every step", ("fit", LOOP + BATCH, BATCH.replace("        ", "    ") + LOOP)),
-    wrong("fit", "trains only the cell", ("fit", "embed.get_params() + cell.get_params()", "cell.get_params()")),
-    valid("fit", "zero_grad before backward, float(loss.data), a while loop",
+    answer(LAB, "fit", "fit: a new Adam every step", LOSES, ("fit", ADAM + "    losses = []\n" + LOOP, "    losses = []\n" + LOOP + "    " + ADAM)),
+    answer(LAB, "fit", "fit: ignores lr", LOSES, ("fit", "cell.get_params(), lr=lr)", "cell.get_params(), lr=0.01)")),
+    answer(LAB, "fit", "fit: one batch for every step", LOSES, ("fit", LOOP + BATCH, BATCH.replace("        ", "    ") + LOOP)),
+    answer(LAB, "fit", "fit: trains only the cell", LOSES, ("fit", "embed.get_params() + cell.get_params()", "cell.get_params()")),
+    answer(LAB, "fit", "fit: zero_grad before backward, float(loss.data), a while loop", KEEPS,
           ("fit", LOOP, "    step = 0\n    while step < steps:\n        step += 1\n"),
           ("fit", "losses.append(loss.item())\n        loss.backward()",
            "losses.append(float(loss.data))\n        optimizer.zero_grad()\n        loss.backward()")),
 
-    wrong("sample", "always the most likely character", ("sample", "char_id = np.random.choice(len(probabilities), p=probabilities)",
+    answer(LAB, "sample", "sample: always the most likely character", LOSES, ("sample", "char_id = np.random.choice(len(probabilities), p=probabilities)",
                                                          "char_id = int(np.argmax(probabilities))")),
-    wrong("sample", "ignores the temperature", ("sample", "(output / temperature)", "output")),
-    wrong("sample", "multiplies by the temperature", ("sample", "(output / temperature)", "(output * temperature)")),
-    wrong("sample", "returns the start too", ("sample", "return decode(generated)", "return start + decode(generated)")),
-    wrong("sample", "a fresh hidden state for every new character",
+    answer(LAB, "sample", "sample: ignores the temperature", LOSES, ("sample", "(output / temperature)", "output")),
+    answer(LAB, "sample", "sample: multiplies by the temperature", LOSES, ("sample", "(output / temperature)", "(output * temperature)")),
+    answer(LAB, "sample", "sample: returns the start too", LOSES, ("sample", "return decode(generated)", "return start + decode(generated)")),
+    answer(LAB, "sample", "sample: a fresh hidden state for every new character", LOSES,
           ("sample", "            output, hidden = cell(embed(np.array([char_id])), hidden)\n    return",
            "            output, hidden = cell(embed(np.array([char_id])), cell.init_hidden(1))\n    return")),
-    valid("sample", "softmax in NumPy, a multinomial draw",
+    answer(LAB, "sample", "sample: softmax in NumPy, a multinomial draw", KEEPS,
           ("sample", "probabilities = (output / temperature).softmax(dim=1).data[0]",
            "logits = output.data[0] / temperature\n"
            "            probabilities = np.exp(logits - logits.max())\n"
@@ -85,12 +86,12 @@ VARIANTS = [
           ("sample", "char_id = np.random.choice(len(probabilities), p=probabilities)",
            "char_id = int(np.argmax(np.random.multinomial(1, probabilities)))")),
 
-    wrong("lstm", "h' from the old cell state", ("lstm", "new_h = show * new_c.tanh()", "new_h = show * c.tanh()")),
-    wrong("lstm", "the pair in the wrong order", ("lstm", "return cell.w_ho(new_h), (new_h, new_c)", "return cell.w_ho(new_h), (new_c, new_h)")),
-    wrong("lstm", "a sigmoid candidate", ("lstm", "candidate = (cell.xc(x) + cell.hc(h)).tanh()", "candidate = (cell.xc(x) + cell.hc(h)).sigmoid()")),
-    wrong("lstm", "calls the cell", ("lstm", "    forget = (cell.xf(x)", "    return cell(x, hidden)\n    forget = (cell.xf(x)"),
+    answer(LAB, "lstm", "lstm: h' from the old cell state", LOSES, ("lstm", "new_h = show * new_c.tanh()", "new_h = show * c.tanh()")),
+    answer(LAB, "lstm", "lstm: the pair in the wrong order", LOSES, ("lstm", "return cell.w_ho(new_h), (new_h, new_c)", "return cell.w_ho(new_h), (new_c, new_h)")),
+    answer(LAB, "lstm", "lstm: a sigmoid candidate", LOSES, ("lstm", "candidate = (cell.xc(x) + cell.hc(h)).tanh()", "candidate = (cell.xc(x) + cell.hc(h)).sigmoid()")),
+    answer(LAB, "lstm", "lstm: calls the cell", LOSES, ("lstm", "    forget = (cell.xf(x)", "    return cell(x, hidden)\n    forget = (cell.xf(x)"),
           says="off-limits"),
-    valid("lstm", "sigmoid written out, gates in another order",
+    answer(LAB, "lstm", "lstm: sigmoid written out, gates in another order", KEEPS,
           ("lstm", "forget = (cell.xf(x) + cell.hf(h)).sigmoid()", "forget = 1 / (1 + (-(cell.hf(h) + cell.xf(x))).exp())")),
 ]
 
@@ -98,27 +99,28 @@ VARIANTS = [
 INDEPENDENT = [["vocab", "one_hot", "unroll", "lstm"], ["fit", "sample"]]
 
 
-def test_hidden_tests_carry_half_the_points():
+def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
+    check_coverage(LAB, ROWS)
+
+
+def test_the_points_the_text_states_and_hidden_tests_carry_half():
+    check_stated_points(LAB)
     check_hidden_share(LAB)
 
 
-def test_every_exercise_has_its_rows():
-    check_table(VARIANTS, load_lab(LAB).exercises())
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_variants(LAB, VARIANTS, tmp_path_factory.mktemp("lab06_answers"), INDEPENDENT)
+def grades(tmp_path_factory):
+    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab06_answers"), INDEPENDENT)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.id)
-def test_variant(graded, variant):
-    check_variant(LAB, graded, variant)
+@pytest.mark.parametrize("row", ROWS, ids=[row.label for row in ROWS])
+def test_answer(grades, row):
+    check_row(LAB, row, grades[row.label], graded_with(ROWS, INDEPENDENT, row))
 
 
 def test_the_figures_the_text_states():
-    cells = cell_sources(LAB)
+    cells = {cell_role(cell)[0]: cell.source for cell in LAB.notebook.cells}
     text = codecs.decode(this.s, "rot13")
     vocab_size = len(set(text))
 
