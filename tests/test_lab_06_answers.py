@@ -74,6 +74,8 @@ ROWS = [
                                                          "char_id = int(np.argmax(probabilities))")),
     answer(LAB, "sample", "sample: ignores the temperature", LOSES, ("sample", "(output / temperature)", "output")),
     answer(LAB, "sample", "sample: multiplies by the temperature", LOSES, ("sample", "(output / temperature)", "(output * temperature)")),
+    answer(LAB, "sample", "sample: reads only the last character of start", LOSES,
+           ("sample", "for char_id in encode(start):", "for char_id in encode(start[-1:]):")),
     answer(LAB, "sample", "sample: returns the start too", LOSES, ("sample", "return decode(generated)", "return start + decode(generated)")),
     answer(LAB, "sample", "sample: a fresh hidden state for every new character", LOSES,
           ("sample", "            output, hidden = cell(embed(np.array([char_id])), hidden)\n    return",

@@ -207,7 +207,7 @@ def test_sample_draws_with_the_temperature(student, shared, rng):
 @pytest.mark.exercise("sample")
 @pytest.mark.points(0.5)
 def test_sample_carries_a_pair_state(student, shared, rng):
-    start = "".join(rng.choice(list("abcdefgh"), size=int(rng.integers(1, 5))))
+    start = "".join(rng.choice(list("abcdefgh"), size=int(rng.integers(2, 6))))
     got = student.run(shared.FAKES + (
         "counted = sample(IdEmbedding(), Counter(8), start, 5, 1.0)\n"
         "embed, lstm = nt.layers.EmbeddingLayer(8, 3), nt.layers.LSTMCell(3, 4, 8)\n"
@@ -218,8 +218,8 @@ def test_sample_carries_a_pair_state(student, shared, rng):
     assert got[0] == expected, (
         f"with a model whose state counts its calls and that predicts the letter of that count, sampling 5 "
         f"characters after {start!r} should give {expected!r}, got {got[0]!r:.20}. Hint: start from "
-        f"cell.init_hidden(1) once, and pass the state each call returns into the next call, for the start "
-        f"characters and the new ones alike.")
+        f"cell.init_hidden(1) once, feed every character of start, and pass the state each call returns into the "
+        f"next call, for the start characters and the new ones alike.")
     assert isinstance(got[1], str) and len(got[1]) == 25 and set(got[1]) <= set("abcdefgh"), (
         f"sampling 25 characters from an LSTMCell gave {got[1]!r:.40}. Hint: pass the (h, c) pair along unchanged.")
 
