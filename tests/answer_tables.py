@@ -20,7 +20,7 @@ import nbformat
 
 from labs.grading import runner
 from labs.grading.grade import Limits, grade_all
-from labs.grading.lab import cell_role
+from labs.grading.lab import answer_exercises, cell_role
 
 KEEPS, LOSES = True, False
 EXERCISE_POINTS = re.compile(r"^#+ Exercise \d+\b.*\((\d+(?:\.\d+)?) points?\)", re.M)
@@ -139,14 +139,16 @@ def check_stated_points(lab):
             f"exercises and {sum(marks.values()):g} points")
 
 
-def answer(lab, exercise, label, keeps, *edits, says=""):
-    """An Answer from (cell, old, new) edits of one answer cell: several edits become one rewrite of the cell."""
-    (cell,) = {edit[0] for edit in edits}
-    if len(edits) == 1:
-        return Answer(exercise, label, cell, edits[0][1], edits[0][2], keeps, says)
+
+def answer(lab, cell, label, keeps, *edits, says=""):
+    """The Answer "<cell>: <label>" making the (old, new) `edits` in answer cell `cell` (several edits become one
+    rewrite of the whole cell); its exercise is the cell's."""
+    exercise = answer_exercises(lab.notebook.cells)[cell]
     (source,) = [c.source for c in lab.notebook.cells if cell_role(c)[0] == cell]
+    if len(edits) == 1:
+        return Answer(exercise, f"{cell}: {label}", cell, *edits[0], keeps, says)
     new = source
-    for _, old, text in edits:
+    for old, text in edits:
         assert new.count(old) == 1, f"{label}: {old!r} is not in answer cell {cell!r} once"
         new = new.replace(old, text)
-    return Answer(exercise, label, cell, source, new, keeps, says)
+    return Answer(exercise, f"{cell}: {label}", cell, source, new, keeps, says)

@@ -13,74 +13,76 @@ from numtorch import landscapes
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "05_optimizers")
 
+SGD = "return self.lr * grad"
 MOMENTUM = """        velocity = self.momentum * self.velocity.get(i, 0.0) + grad
         self.velocity[i] = velocity
         return self.lr * velocity"""
-ADAM_MOMENTS = """        t = self.t[i] = self.t.get(i, 0) + 1
+ADAM = """        t = self.t[i] = self.t.get(i, 0) + 1
         m = self.m[i] = beta1 * self.m.get(i, 0.0) + (1 - beta1) * grad
         v = self.v[i] = beta2 * self.v.get(i, 0.0) + (1 - beta2) * grad ** 2
         m_hat = m / (1 - beta1 ** t)
         v_hat = v / (1 - beta2 ** t)
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)"""
+SEEDED = "    np.random.seed(0)\n    model = make_spiral_mlp()"
+RECORD = "losses.append(loss.item())\n        loss.backward()"
 
 ROWS = [
-    answer(LAB, "sgd", "sgd: ignores the learning rate", LOSES, ("sgd", "return self.lr * grad", "return grad")),
-    answer(LAB, "sgd", "sgd: also subtracts the step itself", LOSES,
-          ("sgd", "return self.lr * grad", "p.data -= self.lr * grad\n        return self.lr * grad")),
-    answer(LAB, "sgd", "sgd: a learning rate read once, in the first call", LOSES,
-          ("sgd", "return self.lr * grad", "self.rate = getattr(self, 'rate', self.lr)\n        return self.rate * grad")),
-    answer(LAB, "sgd", "sgd: delegates to the library", LOSES,
-          ("sgd", "return self.lr * grad", "return nt.optimizers.SGDOptimizer(self.params, self.lr).update(i, p, grad)"),
-          says="off-limits"),
-    answer(LAB, "sgd", "sgd: the step as its own variable", KEEPS, ("sgd", "return self.lr * grad", "step = np.multiply(grad, self.lr)\n        return step")),
+    answer(LAB, "sgd", "ignores the learning rate", LOSES, (SGD, "return grad")),
+    answer(LAB, "sgd", "also subtracts the step itself", LOSES, (SGD, "p.data -= self.lr * grad\n        " + SGD)),
+    answer(LAB, "sgd", "a learning rate read once, in the first call", LOSES,
+           (SGD, "self.rate = getattr(self, 'rate', self.lr)\n        return self.rate * grad")),
+    answer(LAB, "sgd", "delegates to the library", LOSES,
+           (SGD, "return nt.optimizers.SGDOptimizer(self.params, self.lr).update(i, p, grad)"), says="off-limits"),
+    answer(LAB, "sgd", "the step as its own variable", KEEPS,
+           (SGD, "step = np.multiply(grad, self.lr)\n        return step")),
 
-    answer(LAB, "learning_rates", "learning_rates: an overshooting rate that still converges", LOSES, ("learning_rates", "lr_too_large = 0.25", "lr_too_large = 0.15")),
-    answer(LAB, "learning_rates", "learning_rates: a rate of zero", LOSES, ("learning_rates", "lr_too_small = 0.001", "lr_too_small = 0")),
-    answer(LAB, "learning_rates", "learning_rates: a negative rate climbs", LOSES, ("learning_rates", "lr_too_large = 0.25", "lr_too_large = -1.0")),
-    answer(LAB, "learning_rates", "learning_rates: other rates in the right bands, an int", KEEPS,
-          ("learning_rates", "lr_too_small = 0.001", "lr_too_small = 0.0005"),
-          ("learning_rates", "lr_just_right = 0.15", "lr_just_right = 0.18"),
-          ("learning_rates", "lr_too_large = 0.25", "lr_too_large = 1")),
+    answer(LAB, "learning_rates", "an overshooting rate that still converges", LOSES,
+           ("lr_too_large = 0.25", "lr_too_large = 0.15")),
+    answer(LAB, "learning_rates", "a rate of zero", LOSES, ("lr_too_small = 0.001", "lr_too_small = 0")),
+    answer(LAB, "learning_rates", "a negative rate climbs", LOSES, ("lr_too_large = 0.25", "lr_too_large = -1.0")),
+    answer(LAB, "learning_rates", "other rates in the right bands, an int", KEEPS,
+           ("lr_too_small = 0.001", "lr_too_small = 0.0005"), ("lr_just_right = 0.15", "lr_just_right = 0.18"),
+           ("lr_too_large = 0.25", "lr_too_large = 1")),
 
-    answer(LAB, "momentum", "momentum: the velocity is never stored", LOSES, ("momentum", "        self.velocity[i] = velocity\n", "")),
-    answer(LAB, "momentum", "momentum: one velocity for every parameter", LOSES,
-          ("momentum", MOMENTUM, MOMENTUM.replace("get(i, 0.0)", "get(0, 0.0)").replace("velocity[i]", "velocity[0]"))),
-    answer(LAB, "momentum", "momentum: an average instead of a sum", LOSES,
-          ("momentum", "self.velocity.get(i, 0.0) + grad", "self.velocity.get(i, 0.0) + (1 - self.momentum) * grad")),
-    answer(LAB, "momentum", "momentum: delegates to the library", LOSES,
-          ("momentum", MOMENTUM, "        return nt.optimizers.SGDOptimizer.update(self, i, p, grad)"), says="off-limits"),
-    answer(LAB, "momentum", "momentum: the velocity updated in place", KEEPS,
-          ("momentum", MOMENTUM, "        if i not in self.velocity:\n            self.velocity[i] = np.zeros_like(grad)\n"
-                                 "        self.velocity[i] *= self.momentum\n        self.velocity[i] += grad\n"
-                                 "        return self.lr * self.velocity[i]")),
+    answer(LAB, "momentum", "the velocity is never stored", LOSES, ("        self.velocity[i] = velocity\n", "")),
+    answer(LAB, "momentum", "one velocity for every parameter", LOSES,
+           (MOMENTUM, MOMENTUM.replace("get(i, 0.0)", "get(0, 0.0)").replace("velocity[i]", "velocity[0]"))),
+    answer(LAB, "momentum", "an average instead of a sum", LOSES,
+           ("self.velocity.get(i, 0.0) + grad", "self.velocity.get(i, 0.0) + (1 - self.momentum) * grad")),
+    answer(LAB, "momentum", "delegates to the library", LOSES,
+           (MOMENTUM, "        return nt.optimizers.SGDOptimizer.update(self, i, p, grad)"), says="off-limits"),
+    answer(LAB, "momentum", "the velocity updated in place", KEEPS,
+           (MOMENTUM, "        if i not in self.velocity:\n            self.velocity[i] = np.zeros_like(grad)\n"
+                      "        self.velocity[i] *= self.momentum\n        self.velocity[i] += grad\n"
+                      "        return self.lr * self.velocity[i]")),
 
-    answer(LAB, "adam", "adam: no bias correction", LOSES, ("adam", "m_hat = m / (1 - beta1 ** t)", "m_hat = m"),
-          ("adam", "v_hat = v / (1 - beta2 ** t)", "v_hat = v")),
-    answer(LAB, "adam", "adam: hard-coded betas", LOSES, ("adam", "        t = self.t[i]", "        beta1, beta2 = 0.9, 0.999\n        t = self.t[i]")),
-    answer(LAB, "adam", "adam: one step counter for every parameter", LOSES,
-          ("adam", "t = self.t[i] = self.t.get(i, 0) + 1", "t = self.t[0] = self.t.get(0, 0) + 1")),
-    answer(LAB, "adam", "adam: eps inside the square root", LOSES, ("adam", "(np.sqrt(v_hat) + self.eps)", "np.sqrt(v_hat + self.eps)")),
-    answer(LAB, "adam", "adam: delegates to the library", LOSES,
-          ("adam", ADAM_MOMENTS, "        return nt.optimizers.AdamOptimizer.update(self, i, p, grad)"), says="off-limits"),
-    answer(LAB, "adam", "adam: the paper's rearranged step (correction folded into lr, eps scaled)", KEEPS,
-          ("adam", ADAM_MOMENTS,
-           "        self.t[i] = self.t.get(i, 0) + 1\n"
-           "        self.m[i] = beta1 * self.m.get(i, 0) + (1 - beta1) * grad\n"
-           "        self.v[i] = beta2 * self.v.get(i, 0) + (1 - beta2) * np.square(grad)\n"
-           "        root = np.sqrt(1 - beta2 ** self.t[i])\n"
-           "        step_size = self.lr * root / (1 - beta1 ** self.t[i])\n"
-           "        return step_size * self.m[i] / (np.sqrt(self.v[i]) + self.eps * root)")),
+    answer(LAB, "adam", "no bias correction", LOSES, ("m_hat = m / (1 - beta1 ** t)", "m_hat = m"),
+           ("v_hat = v / (1 - beta2 ** t)", "v_hat = v")),
+    answer(LAB, "adam", "hard-coded betas", LOSES,
+           ("        t = self.t[i]", "        beta1, beta2 = 0.9, 0.999\n        t = self.t[i]")),
+    answer(LAB, "adam", "one step counter for every parameter", LOSES,
+           ("t = self.t[i] = self.t.get(i, 0) + 1", "t = self.t[0] = self.t.get(0, 0) + 1")),
+    answer(LAB, "adam", "eps inside the square root", LOSES,
+           ("(np.sqrt(v_hat) + self.eps)", "np.sqrt(v_hat + self.eps)")),
+    answer(LAB, "adam", "delegates to the library", LOSES,
+           (ADAM, "        return nt.optimizers.AdamOptimizer.update(self, i, p, grad)"), says="off-limits"),
+    answer(LAB, "adam", "the paper's rearranged step (bias correction folded into lr, eps scaled)", KEEPS,
+           (ADAM, "        self.t[i] = self.t.get(i, 0) + 1\n"
+                  "        self.m[i] = beta1 * self.m.get(i, 0) + (1 - beta1) * grad\n"
+                  "        self.v[i] = beta2 * self.v.get(i, 0) + (1 - beta2) * np.square(grad)\n"
+                  "        root = np.sqrt(1 - beta2 ** self.t[i])\n"
+                  "        step_size = self.lr * root / (1 - beta1 ** self.t[i])\n"
+                  "        return step_size * self.m[i] / (np.sqrt(self.v[i]) + self.eps * root)")),
 
-    answer(LAB, "compare", "compare: no seed: every run starts elsewhere", LOSES, ("compare", "    np.random.seed(0)\n    model", "    model")),
-    answer(LAB, "compare", "compare: seeded after the model is made", LOSES,
-          ("compare", "    np.random.seed(0)\n    model = make_spiral_mlp()", "    model = make_spiral_mlp()\n    np.random.seed(0)")),
-    answer(LAB, "compare", "compare: ignores make_optimizer", LOSES,
-          ("compare", "optimizer = make_optimizer(model.get_params())", "optimizer = MySGD(model.get_params(), lr=0.1)")),
-    answer(LAB, "compare", "compare: always 200 steps", LOSES, ("compare", "for step in range(steps):", "for step in range(200):")),
-    answer(LAB, "compare", "compare: records the loss tensors", LOSES, ("compare", "losses.append(loss.item())", "losses.append(loss)")),
-    answer(LAB, "compare", "compare: zero_grad before backward, float(loss.data)", KEEPS,
-          ("compare", "losses.append(loss.item())\n        loss.backward()",
-           "losses.append(float(loss.data))\n        optimizer.zero_grad()\n        loss.backward()")),
+    answer(LAB, "compare", "no seed: every run starts elsewhere", LOSES, (SEEDED, "    model = make_spiral_mlp()")),
+    answer(LAB, "compare", "seeded after the model is made", LOSES,
+           (SEEDED, "    model = make_spiral_mlp()\n    np.random.seed(0)")),
+    answer(LAB, "compare", "ignores make_optimizer", LOSES,
+           ("optimizer = make_optimizer(model.get_params())", "optimizer = MySGD(model.get_params(), lr=0.1)")),
+    answer(LAB, "compare", "always 200 steps", LOSES, ("for step in range(steps):", "for step in range(200):")),
+    answer(LAB, "compare", "records the loss tensors", LOSES, ("losses.append(loss.item())", "losses.append(loss)")),
+    answer(LAB, "compare", "zero_grad before backward, float(loss.data)", KEEPS,
+           (RECORD, "losses.append(float(loss.data))\n        optimizer.zero_grad()\n        loss.backward()")),
 ]
 
 INDEPENDENT = [LAB.exercises()]  # no lab 5 test uses another exercise's answer

@@ -106,7 +106,8 @@ def not_floats(value, length):
         return describe(value)
     if len(value) != length:
         return f"a list of {len(value)} items"
-    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__ for v in value if not isinstance(v, float)})
+    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__
+                    for v in value if not isinstance(v, float)})
     return f"a list holding {' and '.join(kinds)}" if kinds else None
 
 

@@ -129,8 +129,8 @@ def run_on_judge(code, seed=None, **inputs):
 @pytest.fixture
 def shared():
     """The pieces above, as attributes (a test file cannot import its conftest)."""
-    return SimpleNamespace(TEXT=TEXT, CHARS=CHARS, STAND_IN_VOCAB=STAND_IN_VOCAB, STAND_IN_FIT=STAND_IN_FIT, FIT=FIT, FAKES=FAKES, RNN=RNN,
-                           UNROLL=UNROLL, LSTM_STEP=LSTM_STEP, on_judge=run_on_judge)
+    return SimpleNamespace(TEXT=TEXT, CHARS=CHARS, STAND_IN_VOCAB=STAND_IN_VOCAB, STAND_IN_FIT=STAND_IN_FIT, FIT=FIT,
+                           FAKES=FAKES, RNN=RNN, UNROLL=UNROLL, LSTM_STEP=LSTM_STEP, on_judge=run_on_judge)
 
 
 def not_floats(value, length):
@@ -139,7 +139,8 @@ def not_floats(value, length):
         return describe(value)
     if len(value) != length:
         return f"a list of {len(value)} items"
-    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__ for v in value if not isinstance(v, float)})
+    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__
+                    for v in value if not isinstance(v, float)})
     return f"a list holding {' and '.join(kinds)}" if kinds else None
 
 

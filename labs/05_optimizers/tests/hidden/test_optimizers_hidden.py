@@ -133,8 +133,8 @@ TRAIN_HINT = ("seed 0 just before make_spiral_mlp(), use the optimizer make_opti
 def held_out_spirals(rng):
     """replace= sources for a small data set and model the student never saw."""
     x, y = rng.normal(size=(24, 2)), rng.integers(0, 3, size=24)
-    return x, y, {"spiral_x": f"spiral_x = np.array({x.tolist()!r})", "spiral_y": f"spiral_y = np.array({y.tolist()!r})",
-                  "make_spiral_mlp": SMALL_MLP}
+    return x, y, {"spiral_x": f"spiral_x = np.array({x.tolist()!r})",
+                  "spiral_y": f"spiral_y = np.array({y.tolist()!r})", "make_spiral_mlp": SMALL_MLP}
 
 
 @pytest.mark.exercise("compare")

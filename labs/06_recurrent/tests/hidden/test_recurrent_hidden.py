@@ -132,7 +132,8 @@ def test_gradients_flow_back_through_time(student, shared, rng):
     expected = shared.on_judge(shared.UNROLL, sequence_loss=reference_sequence_loss, **case)
     assert np.isclose(yours["loss"], expected["loss"], rtol=1e-6), (
         f"on a {steps}-step window the loss is {yours['loss']:.5f}, not {expected['loss']:.5f}, so its gradients "
-        f"cannot be right either: make the loss right first (the other sequence_loss test says how). Hint: {UNROLL_HINT}")
+        f"cannot be right either: make the loss right first (the other sequence_loss test says how). "
+        f"Hint: {UNROLL_HINT}")
     wrong = [name for name, got, want in zip(PARAMETERS, yours["grads"], expected["grads"])
              if not np.allclose(got, want, rtol=1e-5, atol=1e-8)]
     assert not wrong, (
@@ -211,7 +212,8 @@ def test_sample_carries_a_pair_state(student, shared, rng):
     got = student.run(shared.FAKES + (
         "counted = sample(IdEmbedding(), Counter(8), start, 5, 1.0)\n"
         "embed, lstm = nt.layers.EmbeddingLayer(8, 3), nt.layers.LSTMCell(3, 4, 8)\n"
-        "result = [counted, sample(embed, lstm, start, 25, 1.0)]"), start=start, replace=shared.STAND_IN_VOCAB, what=f"sample(..., {start!r}, ...) from cells with a (h, c) state",
+        "result = [counted, sample(embed, lstm, start, 25, 1.0)]"), start=start, replace=shared.STAND_IN_VOCAB,
+        what=f"sample(..., {start!r}, ...) from cells with a (h, c) state",
                       hint="treat the hidden state as opaque: take it from cell.init_hidden(1) and pass on what the "
                            "cell returns, so a pair (h, c) works too.")
     expected = "".join("abcdefgh"[(len(start) + k) % 8] for k in range(5))
