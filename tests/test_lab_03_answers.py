@@ -43,6 +43,9 @@ ROWS = [
            LOSES),
     Answer("matmul", "MyMatMul calls the library's backward", "matmul", MATMUL,
            "return nt.operations.MatMul.backward(ctx, grad)", LOSES),
+    Answer("matmul", "MyMatMul lets autograd do it", "matmul", "x, y = ctx.saved_tensors\n        " + MATMUL,
+           "a, b = (nt.tensor(v, requires_grad=True) for v in ctx.saved_tensors)\n        (a @ b).backward(grad)\n"
+           "        return a.grad.data, b.grad.data", LOSES),
     Answer("matmul", "MyMatMul through transposed products", "matmul", MATMUL, "return (y @ grad.T).T, (grad.T @ x).T",
            KEEPS),
     Answer("sum", "MySum ignores dim", "sum", SPREAD, "", LOSES),

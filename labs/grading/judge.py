@@ -154,7 +154,7 @@ def judge(job):
     """Run and test one submission: {"tests": results, "notes": [...], "outputs": [...], "problem": str}."""
     cell_limit, total_limit = job["limits"]
     cpu = total_limit + len(job["tests"]) * cell_limit + 60
-    process = StudentProcess(job["mode"], job["packages"], job["work"], cpu)
+    process = StudentProcess(job["mode"], job["packages"], job["work"], cpu, job["seed"])
     grading = Grading(job, process)
     problem = ""
     try:

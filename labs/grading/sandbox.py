@@ -29,7 +29,7 @@ MODES = ("bwrap", "user", "none")
 PIDS_MAX = 256  # processes and threads in one sandbox
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 HOME = "/home/student"  # the private folder inside the bwrap sandbox
-PACKAGES = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
+PACKAGES_INSIDE = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
 LIMITS = {  # resource: (soft = hard) limit
     resource.RLIMIT_AS: 3 * 2**30,  # bytes of memory
     resource.RLIMIT_NPROC: 256,  # processes of the user (threads count too); not applied to root: see pids_cgroup
@@ -46,9 +46,9 @@ class SandboxError(Exception):
     """No sandbox of the kind required can run on this machine."""
 
 
-def environment(packages, home):
-    """The student's environment: nothing inherited but PATH; our packages importable; grading mode."""
-    return {
+def environment(packages, home, seed=0):
+    """The student's environment: nothing inherited but PATH; our packages importable; grading mode; the seed."""
+    return {"NUMTORCH_SEED": str(seed),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(packages),
         "NUMTORCH_GRADING": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(home), "IPYTHONDIR": str(Path(home) / ".ipython"), "LANG": "C.UTF-8",
@@ -56,7 +56,7 @@ def environment(packages, home):
     }
 
 
-def bwrap_command(packages, work, cpu_seconds):
+def bwrap_command(packages, work, seed=0):
     """The bwrap command line around the worker."""
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "65534", "--gid", "65534", "--clearenv"]
@@ -66,11 +66,11 @@ def bwrap_command(packages, work, cpu_seconds):
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
     args += [arg for path in SYSTEM_FILES if os.path.exists(path) for arg in ("--ro-bind", path, path)]
-    for root in python_roots():
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home"]
+    for root in python_roots():  # after the tmpfs mounts: a venv may live in /tmp
         args += ["--ro-bind", root, root]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home",
-             "--ro-bind", str(packages), PACKAGES, "--bind", str(work), HOME, "--chdir", HOME]
-    for key, value in environment(PACKAGES, HOME).items():
+    args += ["--ro-bind", str(packages), PACKAGES_INSIDE, "--bind", str(work), HOME, "--chdir", HOME]
+    for key, value in environment(PACKAGES_INSIDE, HOME, seed).items():
         args += ["--setenv", key, value]
     return args + ["--", *worker_command()]
 
@@ -84,7 +84,9 @@ def python_roots():
 
 
 def worker_command():
-    return [sys.executable, "-s", "-m", "labs.grading.worker"]
+    """Python running the worker, with the working folder off sys.path (a planted labs/ or numpy.py stays unused)."""
+    start = "import runpy, sys; del sys.path[0]; runpy.run_module('labs.grading.worker', run_name='__main__')"
+    return [sys.executable, "-s", "-c", start]
 
 
 def limit(cpu_seconds, cgroup=None):
@@ -97,19 +99,19 @@ def limit(cpu_seconds, cgroup=None):
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def start(mode, packages, work, cpu_seconds):
+def start(mode, packages, work, cpu_seconds, seed):
     """The student's process (a Popen with pipes on stdin and stdout, and .cgroup) in a sandbox of `mode`."""
     cgroup = pids_cgroup()
     options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
                    preexec_fn=functools.partial(limit, cpu_seconds, cgroup))
     if mode == "bwrap":
-        process = subprocess.Popen(bwrap_command(packages, work, cpu_seconds), **options)
+        process = subprocess.Popen(bwrap_command(packages, work, seed), **options)
     else:
         if mode == "user":
             nobody = pwd.getpwnam("nobody")
             os.chown(work, nobody.pw_uid, nobody.pw_gid)
             options.update(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
-        process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work), **options)
+        process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work, seed), **options)
     process.cgroup = cgroup
     return process
 
@@ -152,7 +154,7 @@ def works(mode, packages):
     probe = [sys.executable, "-s", "-c", "import numpy, labs.grading.plain"]
     try:
         if mode == "bwrap":
-            command = bwrap_command(packages, packages, 60)
+            command = bwrap_command(packages, packages)
             command = command[: command.index("--") + 1] + probe
             done = subprocess.run(command, capture_output=True, timeout=60, preexec_fn=functools.partial(limit, 60))
         elif mode == "user":
@@ -185,17 +187,11 @@ def choose(wanted, packages):
 
 def copy_packages(dest):
     """A code-only copy of numtorch, numtorch_magics and labs (no lab folders) for the student's process."""
-    from importlib.util import find_spec
+    from labs.grading.release import package_files
 
-    for name in ("numtorch", "numtorch_magics", "labs"):
-        source = Path(find_spec(name).origin).parent
-        for path in sorted(source.rglob("*.py")):
-            parts = path.relative_to(source).parts
-            if "__pycache__" in parts or (name == "labs" and len(parts) > 1 and parts[0] != "grading"):
-                continue
-            target = Path(dest) / name / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    for path, relative in package_files():
+        (Path(dest) / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(dest) / relative)
     compileall.compile_dir(dest, quiet=1, workers=1)  # the sandbox cannot write bytecode: it would compile every time
     for path in [Path(dest), *Path(dest).rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)

@@ -36,8 +36,8 @@ class Outcome:
 class StudentProcess:
     """One student's process in its sandbox, working in the private folder `work`."""
 
-    def __init__(self, mode, packages, work, cpu_seconds):
-        self.mode, self.packages, self.work, self.cpu_seconds = mode, packages, work, cpu_seconds
+    def __init__(self, mode, packages, work, cpu_seconds, seed=0):
+        self.mode, self.packages, self.work, self.cpu_seconds, self.seed = mode, packages, work, cpu_seconds, seed
         self.process = None
         self.buffer = b""
         self.next_id = 0
@@ -48,7 +48,7 @@ class StudentProcess:
 
     def start(self):
         self.stop()
-        self.process = sandbox.start(self.mode, self.packages, self.work, self.cpu_seconds)
+        self.process = sandbox.start(self.mode, self.packages, self.work, self.cpu_seconds, self.seed)
         self.buffer = b""
         ready = self._read(monotonic() + START_TIMEOUT)
         if not isinstance(ready, dict) or ready.get("ready") is not True:

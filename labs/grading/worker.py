@@ -21,6 +21,8 @@ import signal
 import sys
 import threading
 
+from labs.grading import snippet
+
 OUTPUT_LIMIT = 100_000  # characters of output kept per cell (the judge caps again on its side)
 NO_INPUT = "raw_input was called, but this frontend does not support input requests."
 
@@ -32,11 +34,12 @@ class Outputs:
         self.items, self.size, self.full = [], 0, False
 
     def add(self, output):
+        if self.full:
+            return
         size = len(json.dumps(output, default=str))
         if self.size + size > OUTPUT_LIMIT:
-            if not self.full:
-                self.items.append(stream("stderr", f"\n[the grader dropped the rest of this cell's output: more "
-                                                   f"than {OUTPUT_LIMIT} characters]\n"))
+            self.items.append(stream("stderr", f"\n[the grader dropped the rest of this cell's output: more "
+                                               f"than {OUTPUT_LIMIT} characters]\n"))
             self.full = True
             return
         self.size += size
@@ -112,8 +115,6 @@ class Worker:
         if request["op"] == "cell":
             reply = self.run_cell(request["source"])
         else:
-            from labs.grading import snippet
-
             try:
                 reply = {"reply": snippet.answer(self.shell.user_ns, request)}
             except KeyboardInterrupt:
@@ -174,7 +175,9 @@ def main():
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
+    snippet.seeded(int(os.environ.get("NUMTORCH_SEED", "0")))  # lab.toml's seed, before the first cell
     worker = Worker(replies)
+    sys.path.append(os.getcwd())  # the notebook imports its own modules from its folder, as in Jupyter, last
     sys.stdout, sys.stderr = Stream("stdout", worker), Stream("stderr", worker)
     threading.Thread(target=worker.read_requests, args=(requests,), daemon=True).start()
     worker.send({"id": 0, "ready": True})

@@ -43,17 +43,13 @@ HINTS = {
     "unbroadcast": "first sum over the extra leading axes, then over each axis where shape has a 1 and grad does not "
                    "(keepdims=True); a target shape () means summing everything.",
 }
-# NumTorch's own piece that each exercise rewrites: it raises while the student's code runs.
-OFF_LIMITS = {
-    "MyMul": ("numtorch.operations.Mul.backward",),
-    "MySigmoid": ("numtorch.operations.Sigmoid.backward",),
-    "MyTanh": ("numtorch.operations.Tanh.backward",),
-    "MyMatMul": ("numtorch.operations.MatMul.backward",),
-    "MySum": ("numtorch.operations.Sum.backward", "numtorch.operations.reduce._spread"),
-    "MyExpand": ("numtorch.operations.Expand.backward",),
-    "BroadcastAdd": ("numtorch.tensor._unbroadcast",),
-    "unbroadcast": ("numtorch.tensor._unbroadcast",),
-}
+# While the student's code runs, NumTorch's own backward methods raise (calling one, or letting autograd call one,
+# would not be writing it yourself), and so do the helpers that spread a reduction's gradient and undo
+# broadcasting: the engine's own unbroadcast stays available only to MyMul, whose broadcast gradients the engine
+# sums as for any op (the other ops are checked before the engine sees a wrong shape).
+BACKWARDS = tuple(f"numtorch.operations.{op}.backward" for op in nt.operations.__all__ if op != "Operation")
+OFF_LIMITS = dict.fromkeys(HINTS, BACKWARDS + ("numtorch.operations.reduce._spread", "numtorch.tensor._unbroadcast"))
+OFF_LIMITS["MyMul"] = BACKWARDS + ("numtorch.operations.reduce._spread",)
 
 
 def engine_unbroadcast(grad, shape):
