@@ -87,9 +87,9 @@ def test_split_other_sizes(student, rng):
 def test_batches_two_epochs(student, rng):
     n, size, seed = int(rng.integers(30, 500)), int(rng.integers(3, 64)), int(rng.integers(10_000))
     got = student.run("""
-        r = np.random.default_rng(seed)
+        r = np.random.default_rng(shuffle_seed)
         result = [minibatches(n, size, r), minibatches(n, size, r)]
-    """, n=n, size=size, seed=seed, what=f"minibatches({n}, {size}, rng), two epochs",
+    """, n=n, size=size, shuffle_seed=seed, what=f"minibatches({n}, {size}, rng), two epochs",
                       hint="draw rng.permutation(n) on every call and slice it; keep the last short batch.")
     r = np.random.default_rng(seed)
     for epoch, batches in enumerate(got):
