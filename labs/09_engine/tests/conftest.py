@@ -65,6 +65,6 @@ def check_program(student):
             k = wrong[0]
             made = "a value you made" if k < len(leaves) else f"value {k}, made by {program[k - len(leaves)][0]}"
             raise AssertionError(f"on the graph {program} with leaves {np.round(leaves, 3).tolist()}, {made} has grad "
-                                 f"{got['grad'][k]:.6g}, NumTorch's engine gives {expected[k]:.6g}. {hint}")
+                                 f"{got['grad'][k]:.6g}, NumTorch's engine gives {expected[k]:.6g}. Hint: {hint}")
 
     return check

@@ -58,7 +58,7 @@ history = fit(model, images[train], labels[train], images[val], labels[val], epo
 result = {"history": history, "train": accuracy(model, images[train], labels[train]),
           "val": accuracy(model, images[val], labels[val]), "test": accuracy(model, images[test], labels[test])}
 """
-FIT_HINT = ("Hint: shuffle with rng = np.random.default_rng(seed) through minibatches, one sgd_step per batch, "
+FIT_HINT = ("shuffle with rng = np.random.default_rng(seed) through minibatches, one sgd_step per batch, "
             "accuracies after every epoch (train on the training set, validation on the validation set), a strictly "
             "better validation accuracy saves the parameters, stop after `patience` epochs without one, and restore the "
             "best parameters at the end.")
@@ -178,9 +178,9 @@ def test_fit_matches_the_reference_run(student, rng):
         g, e = got["history"][key], expected["history"][key]
         assert len(g) == len(e) and np.allclose(g, e), (
             f"with {settings} your fit's {key} is {np.round(g, 3).tolist()}, the reference run's "
-            f"{np.round(e, 3).tolist()} (same data, seed and start). {FIT_HINT}")
+            f"{np.round(e, 3).tolist()} (same data, seed and start). Hint: Hint: {FIT_HINT}")
     assert got["history"]["best_epoch"] == expected["history"]["best_epoch"], (
-        f"best_epoch is {got['history']['best_epoch']}, the reference says {expected['history']['best_epoch']}. {FIT_HINT}")
+        f"best_epoch is {got['history']['best_epoch']}, the reference says {expected['history']['best_epoch']}. Hint: Hint: {FIT_HINT}")
     assert close(got["val"], expected["val"]) and close(got["train"], expected["train"]), (
         f"after fit the model's validation accuracy is {got['val']:.3f}, the best epoch's was {expected['val']:.3f}. "
         f"Hint: put the best parameters back at the end (p.data[...] = saved).")
@@ -192,4 +192,4 @@ def test_fit_reaches_95_percent_on_held_out_digits(student, rng):
     got = run_fit(student, rng, REFERENCE)
     assert got["test"] >= 0.95, (
         f"trained with your fit, the network gets {got['test']:.1%} of {1797 - 1350} held-out digits right, below 95%. "
-        f"{FIT_HINT}")
+        f"Hint: Hint: {FIT_HINT}")

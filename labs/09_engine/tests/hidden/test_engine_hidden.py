@@ -157,7 +157,7 @@ def test_topological_order_random_graphs(student, rng):
 def test_backward_random_graphs(rng, random_program, check_program):
     for _ in range(8):
         leaves, program = random_program(rng)
-        check_program(leaves, program, "Hint: seed root.grad = 1.0, then backward_step() of each value in "
+        check_program(leaves, program, "seed root.grad = 1.0, then backward_step() of each value in "
                                         "reversed(topological_order(root)), so a reused value's gradient is complete "
                                         "before it is passed on.",
                       replace={**RULES, **TOPO}, unavailable=("numtorch.Tensor.backward",))
