@@ -77,7 +77,7 @@ def test_linear_layer_computes_x_w_plus_b():
     x = np.random.default_rng(0).standard_normal((4, 3))
     np.testing.assert_allclose(layer(nt.Tensor(x)).data, x @ layer.weight.data + layer.bias.data)
     assert layer(nt.Tensor(x[0])).shape == (2,), "one example without a batch axis"
-    assert gradcheck(lambda x, w, b: nt.operations.Linear.apply(x, w, b), x, layer.weight, layer.bias)
+    assert gradcheck(lambda x, w, b: nt.operations.LinearOp.apply(x, w, b), x, layer.weight, layer.bias)
 
 
 def test_linear_layer_initialisation_has_he_scale():

@@ -19,7 +19,11 @@ class Layer:
     parameters()        the same, as an iterator (PyTorch's name)
     named_parameters()  (name, tensor) pairs
     zero_grad()         clear every parameter's .grad
+    float(), double()   every floating-point tensor of the layer as float32 / float64, in place
+    train() / eval()    set ``training`` on this layer and every sub-layer (Dropout and BatchNorm read it)
     """
+
+    training = True
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
@@ -35,9 +39,23 @@ class Layer:
         """(dotted name, parameter) for every tracking Tensor reachable from this layer, each once."""
         seen = set()
         for name, p in _walk(self, prefix, set()):
-            if id(p) not in seen:
+            if _is_parameter(p) and id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
+
+    def modules(self):
+        """This layer and every layer inside it, each once."""
+        return (layer for _, layer in _walk(self, "", set()) if isinstance(layer, Layer))
+
+    def train(self, mode=True):
+        """Training mode (the default): dropout drops, batch norm uses and updates batch statistics."""
+        for layer in self.modules():
+            layer.training = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout passes everything, batch norm uses its running statistics."""
+        return self.train(False)
 
     def parameters(self):
         return (p for _, p in self.named_parameters())
@@ -49,6 +67,22 @@ class Layer:
         for p in self.parameters():
             p.grad = None
 
+    def float(self):
+        """Parameters (and other float tensors the layer holds) as float32, the same Tensor objects; returns self."""
+        return self._convert(np.float32)
+
+    def double(self):
+        """Parameters (and other float tensors the layer holds) as float64, the same Tensor objects; returns self."""
+        return self._convert(np.float64)
+
+    def _convert(self, dtype):
+        for _, t in _walk(self, "", set()):
+            if isinstance(t, Tensor) and t._ctx is None and t.dtype.kind == "f":
+                t.data = t.data.astype(dtype, copy=False)
+                if t.grad is not None:
+                    t.grad = Tensor(t.grad.data.astype(dtype, copy=False))
+        return self
+
     @reprlib.recursive_repr()
     def __repr__(self):
         subs = [f"  ({name}): {value!r}".replace("\n", "\n  ")
@@ -57,18 +91,19 @@ class Layer:
 
 
 def _walk(value, name, visited):
-    """Yield (name, parameter) found in value: a tracking leaf Tensor, a Layer, or a list/tuple/dict of them.
+    """Yield (name, item) for every Tensor and every Layer found in value: a Tensor, a Layer, or a
+    list/tuple/dict of them.
 
     visited: ids of the layers already walked, so a layer reachable twice (or a child that refers
     back to its parent) is walked once.
     """
     if isinstance(value, Tensor):
-        if value.autograd and value._ctx is None:  # a stored intermediate (self.hidden = h) is no parameter
-            yield name, value
+        yield name, value
     elif isinstance(value, Layer):
         if id(value) in visited:
             return
         visited.add(id(value))
+        yield name, value
         for child, sub in value.children():
             yield from _walk(sub, f"{name}.{child}" if name else str(child), visited)
     elif isinstance(value, (list, tuple)):
@@ -77,6 +112,11 @@ def _walk(value, name, visited):
     elif isinstance(value, dict):
         for key, sub in value.items():
             yield from _walk(sub, f"{name}.{key}" if name else str(key), visited)
+
+
+def _is_parameter(value):
+    """A tracking leaf Tensor (a stored intermediate, self.h = h, is none)."""
+    return isinstance(value, Tensor) and value.autograd and value._ctx is None
 
 
 def parameter(data, name=None):
