@@ -3,33 +3,34 @@ from pathlib import Path
 
 import pytest
 
-from answer_table import check_hidden_share, check_table, check_variant, grade_variants, valid, wrong
+from answer_tables import (KEEPS, LOSES, answer, check_coverage, check_hidden_share, check_row, check_stated_points,
+                           grade_table, graded_with)
 from labs.grading.lab import load_lab
 
-LAB = Path(__file__).parents[1] / "labs" / "12_attention"
+LAB = load_lab(Path(__file__).parents[1] / "labs" / "12_attention")
 JOIN = "return out.transpose(0, 2, 1, 3).reshape(B, T, C) @ wo, weights"
 
-VARIANTS = [
-    wrong("attention", "no 1/sqrt(d) scale", ("attn", "scores = (q @ k.transpose(*axes)) / np.sqrt(d)", "scores = q @ k.transpose(*axes)")),
-    wrong("attention", "softmax over the queries", ("attn", "weights = scores.softmax(dim=-1)", "weights = scores.softmax(dim=-2)")),
-    wrong("attention", "the mask ignored", ("attn", "        scores = scores + np.where(mask, -1e9, 0.0)\n", "        pass\n")),
-    valid("attention", "masked_fill and swapaxes-like permutation",
-          ("attn", "scores = scores + np.where(mask, -1e9, 0.0)", "scores = scores.masked_fill(nt.tensor(np.broadcast_to(mask, scores.shape)), -1e9)")),
+ROWS = [
+    answer(LAB, "attn", "no 1/sqrt(d) scale", LOSES, ("scores = (q @ k.transpose(*axes)) / np.sqrt(d)", "scores = q @ k.transpose(*axes)")),
+    answer(LAB, "attn", "softmax over the queries", LOSES, ("weights = scores.softmax(dim=-1)", "weights = scores.softmax(dim=-2)")),
+    answer(LAB, "attn", "the mask ignored", LOSES, ("        scores = scores + np.where(mask, -1e9, 0.0)\n", "        pass\n")),
+    answer(LAB, "attn", "masked_fill and swapaxes-like permutation", KEEPS,
+          ("scores = scores + np.where(mask, -1e9, 0.0)", "scores = scores.masked_fill(nt.tensor(np.broadcast_to(mask, scores.shape)), -1e9)")),
 
-    wrong("causal", "hides the diagonal too", ("mask", "k=1)", "k=0)")),
-    wrong("causal", "hides the past", ("mask", "return np.triu(np.ones((T, T), dtype=bool), k=1)", "return np.tril(np.ones((T, T), dtype=bool), k=-1)")),
-    valid("causal", "a comparison of positions", ("mask", "return np.triu(np.ones((T, T), dtype=bool), k=1)",
+    answer(LAB, "mask", "hides the diagonal too", LOSES, ("k=1)", "k=0)")),
+    answer(LAB, "mask", "hides the past", LOSES, ("return np.triu(np.ones((T, T), dtype=bool), k=1)", "return np.tril(np.ones((T, T), dtype=bool), k=-1)")),
+    answer(LAB, "mask", "a comparison of positions", KEEPS, ("return np.triu(np.ones((T, T), dtype=bool), k=1)",
                                                   "return np.arange(T)[None, :] > np.arange(T)[:, None]")),
 
-    wrong("multi_head", "heads by a plain reshape", ("mha", "return t.reshape(B, T, n_heads, C // n_heads).transpose(0, 2, 1, 3)",
+    answer(LAB, "mha", "heads by a plain reshape", LOSES, ("return t.reshape(B, T, n_heads, C // n_heads).transpose(0, 2, 1, 3)",
                                                      "return t.reshape(B, n_heads, T, C // n_heads)")),
-    wrong("multi_head", "no output projection", ("mha", JOIN, "return out.transpose(0, 2, 1, 3).reshape(B, T, C), weights")),
-    wrong("multi_head", "never causal", ("mha", "mask = causal_mask(T) if causal else None", "mask = None")),
-    valid("multi_head", "heads joined by concatenation", ("mha", JOIN, "return nt.cat([out[:, h] for h in range(n_heads)], dim=-1) @ wo, weights")),
+    answer(LAB, "mha", "no output projection", LOSES, (JOIN, "return out.transpose(0, 2, 1, 3).reshape(B, T, C), weights")),
+    answer(LAB, "mha", "never causal", LOSES, ("mask = causal_mask(T) if causal else None", "mask = None")),
+    answer(LAB, "mha", "heads joined by concatenation", KEEPS, (JOIN, "return nt.cat([out[:, h] for h in range(n_heads)], dim=-1) @ wo, weights")),
 
-    wrong("position", "sin and cos swapped", ("pos", "pe[:, 0::2], pe[:, 1::2] = np.sin(angle), np.cos(angle)", "pe[:, 0::2], pe[:, 1::2] = np.cos(angle), np.sin(angle)")),
-    wrong("position", "the exponent counts channels", ("pos", "angle = t / 10000 ** (np.arange(0, d, 2) / d)", "angle = t / 10000 ** (2 * np.arange(0, d, 2) / d)")),
-    valid("position", "a loop over channel pairs", ("pos", """    t = np.arange(T)[:, None]
+    answer(LAB, "pos", "sin and cos swapped", LOSES, ("pe[:, 0::2], pe[:, 1::2] = np.sin(angle), np.cos(angle)", "pe[:, 0::2], pe[:, 1::2] = np.cos(angle), np.sin(angle)")),
+    answer(LAB, "pos", "the exponent counts channels", LOSES, ("angle = t / 10000 ** (np.arange(0, d, 2) / d)", "angle = t / 10000 ** (2 * np.arange(0, d, 2) / d)")),
+    answer(LAB, "pos", "a loop over channel pairs", KEEPS, ("""    t = np.arange(T)[:, None]
     angle = t / 10000 ** (np.arange(0, d, 2) / d)
     pe = np.zeros((T, d))
     pe[:, 0::2], pe[:, 1::2] = np.sin(angle), np.cos(angle)
@@ -40,23 +41,25 @@ VARIANTS = [
         pe[:, 2 * i + 1] = np.cos(angle)
     return pe""")),
 ]
-INDEPENDENT = [["attention", "causal", "multi_head", "position"]]
+INDEPENDENT = [LAB.exercises()]  # every test of this lab uses stand-ins for the other exercises
 
 
-def test_hidden_tests_carry_half_the_points():
+
+def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
+    check_coverage(LAB, ROWS)
+
+
+def test_the_points_the_text_states_and_hidden_tests_carry_half():
+    check_stated_points(LAB)
     check_hidden_share(LAB)
 
 
-def test_every_exercise_has_its_rows():
-    check_table(VARIANTS, load_lab(LAB).exercises())
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_variants(LAB, VARIANTS, tmp_path_factory.mktemp("lab12_answers"), INDEPENDENT)
+def grades(tmp_path_factory):
+    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab12_answers"), INDEPENDENT)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.id)
-def test_variant(graded, variant):
-    check_variant(LAB, graded, variant)
+@pytest.mark.parametrize("row", ROWS, ids=[row.label for row in ROWS])
+def test_answer(grades, row):
+    check_row(LAB, row, grades[row.label], graded_with(ROWS, INDEPENDENT, row))
