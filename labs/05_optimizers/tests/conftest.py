@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import numtorch as nt
+from labs.testing import TensorData, describe
 
 # The points an optimizer visits on the quadratic bowl f = (x^2 + 10 y^2) / 2 from `start`: (steps + 1, 2).
 BOWL_PATH = """
@@ -97,3 +98,20 @@ def walk(student):
         return (None if same.all() else int(np.argmin(same))), yours, library
 
     return run
+
+
+def not_floats(value, length):
+    """What `value` is when it is not a list of `length` floats (for a failure message), else None."""
+    if not isinstance(value, list):
+        return describe(value)
+    if len(value) != length:
+        return f"a list of {len(value)} items"
+    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__
+                    for v in value if not isinstance(v, float)})
+    return f"a list holding {' and '.join(kinds)}" if kinds else None
+
+
+@pytest.fixture
+def floats():
+    """floats(value, length): None for a list of `length` floats, else what `value` is instead."""
+    return not_floats

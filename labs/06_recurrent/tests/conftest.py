@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import numtorch as nt
+from labs.testing import TensorData, describe
 
 with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints the Zen of Python
     import this
@@ -128,5 +129,22 @@ def run_on_judge(code, seed=None, **inputs):
 @pytest.fixture
 def shared():
     """The pieces above, as attributes (a test file cannot import its conftest)."""
-    return SimpleNamespace(TEXT=TEXT, CHARS=CHARS, STAND_IN_VOCAB=STAND_IN_VOCAB, STAND_IN_FIT=STAND_IN_FIT, FIT=FIT, FAKES=FAKES, RNN=RNN,
-                           UNROLL=UNROLL, LSTM_STEP=LSTM_STEP, on_judge=run_on_judge)
+    return SimpleNamespace(TEXT=TEXT, CHARS=CHARS, STAND_IN_VOCAB=STAND_IN_VOCAB, STAND_IN_FIT=STAND_IN_FIT, FIT=FIT,
+                           FAKES=FAKES, RNN=RNN, UNROLL=UNROLL, LSTM_STEP=LSTM_STEP, on_judge=run_on_judge)
+
+
+def not_floats(value, length):
+    """What `value` is when it is not a list of `length` floats (for a failure message), else None."""
+    if not isinstance(value, list):
+        return describe(value)
+    if len(value) != length:
+        return f"a list of {len(value)} items"
+    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__
+                    for v in value if not isinstance(v, float)})
+    return f"a list holding {' and '.join(kinds)}" if kinds else None
+
+
+@pytest.fixture
+def floats():
+    """floats(value, length): None for a list of `length` floats, else what `value` is instead."""
+    return not_floats

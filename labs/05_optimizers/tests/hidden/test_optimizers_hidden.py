@@ -133,21 +133,22 @@ TRAIN_HINT = ("seed 0 just before make_spiral_mlp(), use the optimizer make_opti
 def held_out_spirals(rng):
     """replace= sources for a small data set and model the student never saw."""
     x, y = rng.normal(size=(24, 2)), rng.integers(0, 3, size=24)
-    return x, y, {"spiral_x": f"spiral_x = np.array({x.tolist()!r})", "spiral_y": f"spiral_y = np.array({y.tolist()!r})",
-                  "make_spiral_mlp": SMALL_MLP}
+    return x, y, {"spiral_x": f"spiral_x = np.array({x.tolist()!r})",
+                  "spiral_y": f"spiral_y = np.array({y.tolist()!r})", "make_spiral_mlp": SMALL_MLP}
 
 
 @pytest.mark.exercise("compare")
 @pytest.mark.points(0.5)
-def test_train_mlp_follows_the_reference_loop(student, on_judge, rng):
+def test_train_mlp_follows_the_reference_loop(student, on_judge, rng, floats):
     x, y, replace = held_out_spirals(rng)
     lr, steps = rng.uniform(0.01, 0.05), int(rng.integers(6, 10))
     losses = student.run("result = train_mlp(lambda params: nt.optimizers.AdamOptimizer(params, lr=lr), steps)",
                          what=f"train_mlp(Adam, steps={steps}) on other data", hint=TRAIN_HINT, replace=replace,
                          lr=lr, steps=steps)
     expected = on_judge(REFERENCE_TRAIN, spiral_x=x, spiral_y=y, lr=lr, steps=steps)
-    assert isinstance(losses, list) and len(losses) == steps and all(isinstance(v, float) for v in losses), (
-        f"train_mlp(..., steps={steps}) should return a list of {steps} losses (floats), got {losses!r:.80}. Hint: {TRAIN_HINT}")
+    assert not floats(losses, steps), (
+        f"train_mlp(..., steps={steps}) should return a list of {steps} losses (floats), got {floats(losses, steps)}. "
+        f"Hint: {TRAIN_HINT}")
     bad = [k for k, (a, b) in enumerate(zip(losses, expected)) if not np.isclose(a, b, rtol=1e-6, atol=1e-9)]
     assert not bad, (f"on another data set and model, train_mlp's loss at step {bad[0] + 1} is {losses[bad[0]]:.6f}, "
                      f"the reference loop's {expected[bad[0]]:.6f}. Hint: {TRAIN_HINT}")
@@ -155,7 +156,7 @@ def test_train_mlp_follows_the_reference_loop(student, on_judge, rng):
 
 @pytest.mark.exercise("compare")
 @pytest.mark.points(0.5)
-def test_train_mlp_uses_the_optimizer_it_is_given(student, rng):
+def test_train_mlp_uses_the_optimizer_it_is_given(student, rng, floats):
     _, _, replace = held_out_spirals(rng)
     steps = int(rng.integers(3, 7))
     counted = student.run("""
@@ -170,6 +171,8 @@ def test_train_mlp_uses_the_optimizer_it_is_given(student, rng):
     assert counted["made"] == 1 and counted["params"] == 4, (
         f"train_mlp called make_optimizer {counted['made']} times, with {counted['params']} parameters; it should "
         f"call it once with the model's 4 parameters (model.get_params()). Hint: {TRAIN_HINT}")
-    assert len(counted["losses"]) == steps and counted["distinct"] == 1, (
-        f"with a learning rate of 0 every one of the {steps} losses should be the same; got {counted['losses']}. "
-        f"Hint: {TRAIN_HINT}")
+    assert not floats(counted["losses"], steps), (
+        f"train_mlp(..., steps={steps}) returned {floats(counted['losses'], steps)}. Hint: {TRAIN_HINT}")
+    assert counted["distinct"] == 1, (
+        f"with a learning rate of 0 every one of the {steps} losses should be the same; got {counted['distinct']} "
+        f"different values. Hint: {TRAIN_HINT}")

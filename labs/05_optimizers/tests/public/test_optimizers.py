@@ -2,7 +2,10 @@
 
 The student's optimizers walk in the student's process; the library's walk the same way on the judge's side
 (the `walk` fixture of tests/conftest.py), and the two paths are compared step by step."""
+import numpy as np
 import pytest
+
+from labs.testing import describe
 
 START = (-2.6, 1.4)  # the quadratic bowl's starting point (numtorch.landscapes.QUADRATIC_BOWL.start)
 SGD_OFF = ("numtorch.optimizers.SGDOptimizer.update",)
@@ -21,8 +24,8 @@ def test_my_sgd_takes_gradient_steps(student):
         optimizer.step()
         result = w.data
     """, what="MySGD([w], lr=0.5).step()", hint=SGD_HINT, unavailable=SGD_OFF)
-    assert [round(float(v), 6) for v in w] == [0.0, -3.0, 5.0], (
-        f"with lr 0.5 and gradient [2, 2, -4], w = [1, -2, 3] should become [0, -3, 5], got {list(w)}. "
+    assert np.allclose(w, [0.0, -3.0, 5.0]), (
+        f"with lr 0.5 and gradient [2, 2, -4], w = [1, -2, 3] should become [0, -3, 5], got {w.round(6).tolist()}. "
         f"Hint: {SGD_HINT}")
 
 
@@ -79,12 +82,11 @@ MOMENTUM_HINT = ("the new velocity is momentum times the previous one (0 the fir
                  "self.velocity[i] for the next step and return lr times it.")
 
 
-def path_message(what, step, yours, library, hint):
-    """Where a student's path leaves the library's, with the hint."""
+def where(what, step, yours, library):
+    """Where a student's path leaves the library's."""
     if yours.shape != library.shape:
-        return f"{what}: the path has shape {yours.shape} instead of {library.shape}. Hint: {hint}"
-    return (f"{what} at step {step}: {yours[step].round(5).tolist()} instead of "
-            f"{library[step].round(5).tolist()}. Hint: {hint}")
+        return f"{what}: the path has shape {yours.shape} instead of {library.shape}"
+    return f"{what} at step {step}: {yours[step].round(5).tolist()} instead of {library[step].round(5).tolist()}"
 
 
 @pytest.mark.exercise("momentum")
@@ -93,8 +95,8 @@ def test_my_momentum_follows_the_library(walk):
     step, yours, library = walk("bowl", "MyMomentum", "MyMomentum(lr=0.03, momentum=0.9) on the bowl",
                                 MOMENTUM_HINT, unavailable=SGD_OFF, start=START,
                                 settings={"lr": 0.03, "momentum": 0.9}, steps=10)
-    assert step is None, path_message("MyMomentum(lr=0.03, momentum=0.9) leaves the path of SGD with momentum",
-                                      step, yours, library, MOMENTUM_HINT)
+    what = "MyMomentum(lr=0.03, momentum=0.9) leaves the path of SGD with momentum"
+    assert step is None, f"{where(what, step, yours, library)}. Hint: {MOMENTUM_HINT}"
 
 
 ADAM_HINT = ("go through the formulas in the text line by line: keep m, v and t per parameter number i "
@@ -117,8 +119,8 @@ def test_my_adam_first_step_is_lr_per_coordinate(walk):
 def test_my_adam_follows_the_library(walk):
     step, yours, library = walk("bowl", "MyAdam", "MyAdam(lr=0.2) on the bowl", ADAM_HINT, unavailable=ADAM_OFF,
                                 start=START, settings={"lr": 0.2}, steps=15)
-    assert step is None, path_message("MyAdam(lr=0.2) leaves the library Adam's path", step, yours, library,
-                                      ADAM_HINT)
+    what = "MyAdam(lr=0.2) leaves the library Adam's path"
+    assert step is None, f"{where(what, step, yours, library)}. Hint: {ADAM_HINT}"
 
 
 COMPARE_HINT = ("follow the four steps of the exercise; record each loss as a float (loss.item()) before its "
@@ -127,13 +129,13 @@ COMPARE_HINT = ("follow the four steps of the exercise; record each loss as a fl
 
 @pytest.mark.exercise("compare")
 @pytest.mark.points(0.5)
-def test_train_mlp_starts_every_run_alike(student):
+def test_train_mlp_starts_every_run_alike(student, floats):
     first, second = student.run("""
         make = lambda params: nt.optimizers.SGDOptimizer(params, lr=0.1)
         result = [train_mlp(make, 5), train_mlp(make, 5)]
     """, what="train_mlp(SGD lr 0.1, steps=5), twice", hint=COMPARE_HINT)
-    assert isinstance(first, list) and len(first) == 5 and all(isinstance(v, float) for v in first), (
-        f"train_mlp(make_optimizer, steps=5) should return a list of 5 floats, got {first!r:.100}. "
+    assert not floats(first, 5), (
+        f"train_mlp(make_optimizer, steps=5) should return a list of 5 floats, got {floats(first, 5)}. "
         f"Hint: {COMPARE_HINT}")
     assert first == second, (
         f"two runs with the same optimizer gave different losses ({first[0]:.5f} and {second[0]:.5f} at the "
@@ -152,8 +154,8 @@ def test_the_race_with_the_library_optimizers(student):
             lambda params: nt.optimizers.AdamOptimizer(params, lr=0.01))]
     """, what="train_mlp with the library's SGD, momentum and Adam", hint=COMPARE_HINT)
     assert all(isinstance(v, float) for v in (sgd, momentum, adam)), (
-        f"train_mlp should return a list of floats, but its last items are {[type(v).__name__ for v in (sgd, momentum, adam)]}. "
-        f"Hint: {COMPARE_HINT}")
+        f"train_mlp should return a list of floats, but its last losses are {describe(sgd)}, {describe(momentum)}, "
+        f"{describe(adam)}. Hint: {COMPARE_HINT}")
     assert momentum < sgd - 0.2 and adam < sgd - 0.2, (
         f"with the library's optimizers, after 200 steps of your train_mlp: SGD {sgd:.3f}, momentum {momentum:.3f}, "
         f"Adam {adam:.3f}; momentum and Adam should both end well below SGD. Hint: train_mlp must use the optimizer "

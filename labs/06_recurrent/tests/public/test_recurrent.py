@@ -5,7 +5,7 @@ fit and sample run with a stand-in vocabulary (and fit with a stand-in loss), so
 import numpy as np
 import pytest
 
-from labs.testing import TensorData
+from labs.testing import TensorData, describe
 
 VOCAB_HINT = "chars = sorted(set(text)) gives a sorted list; enumerate(chars) gives (index, character) pairs."
 
@@ -19,7 +19,8 @@ def test_chars_and_char_to_id(student, shared):
     assert got["type"] == "list" and chars == shared.CHARS, (
         f"chars should be the sorted list of the {len(shared.CHARS)} different characters of the text; got a "
         f"{got['type']} of {len(chars)} starting {chars[:5]}. Hint: {VOCAB_HINT}")
-    assert isinstance(char_to_id, dict), f"char_to_id should be a dict, got {type(char_to_id).__name__}. Hint: {VOCAB_HINT}"
+    assert isinstance(char_to_id, dict), (
+        f"char_to_id should be a dict, got {type(char_to_id).__name__}. Hint: {VOCAB_HINT}")
     wrong = [ch for i, ch in enumerate(shared.CHARS) if char_to_id.get(ch) != i]
     assert not wrong and len(char_to_id) == len(chars), (
         f"char_to_id should map each character to its index in chars; wrong for {wrong[:5]}. Hint: {VOCAB_HINT}")
@@ -33,8 +34,8 @@ def test_encode_decode_round_trip(student):
                             what=f"decode(encode({line!r}))",
                             hint="encode looks each character up in char_to_id; decode joins chars[i] for each id.")
     assert isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" and ids.shape == (len(line),), (
-        f"encode({line!r}) should be an integer NumPy array of {len(line)} ids, got {type(ids).__name__} "
-        f"{getattr(ids, 'dtype', '')}. Hint: np.array([...], dtype=int).")
+        f"encode({line!r}) should be an integer NumPy array of {len(line)} ids, got {describe(ids)}. "
+        f"Hint: np.array([...], dtype=int).")
     assert back == line, f"decode(encode({line!r})) gave {back!r}. Hint: decode must undo encode, in order."
 
 
@@ -99,12 +100,12 @@ FIT_HINT = ("one AdamOptimizer over embed.get_params() + cell.get_params() with 
 
 @pytest.mark.exercise("fit")
 @pytest.mark.points(0.5)
-def test_fit_trains_embedding_and_cell(student, shared):
-    got = student.run(shared.FIT, steps=40, lr=0.05, replace=shared.STAND_IN_FIT, what="fit(embed, cell, steps=40, lr=0.05)",
-                      hint=FIT_HINT)
+def test_fit_trains_embedding_and_cell(student, shared, floats):
+    got = student.run(shared.FIT, steps=40, lr=0.05, replace=shared.STAND_IN_FIT,
+                      what="fit(embed, cell, steps=40, lr=0.05)", hint=FIT_HINT)
     losses = got["losses"]
-    assert isinstance(losses, list) and len(losses) == 40 and all(isinstance(v, float) for v in losses), (
-        f"fit(..., steps=40) should return a list of 40 floats (one loss per step), got {losses!r:.80}. "
+    assert not floats(losses, 40), (
+        f"fit(..., steps=40) should return a list of 40 floats (one loss per step), got {floats(losses, 40)}. "
         f"Hint: {FIT_HINT}")
     assert all(got["moved"]), (
         f"fit changed {sum(got['moved'])} of the {len(got['moved'])} parameters; the embedding and every cell "
@@ -117,8 +118,8 @@ def test_fit_trains_embedding_and_cell(student, shared):
 @pytest.mark.exercise("fit")
 @pytest.mark.points(0.5)
 def test_fit_uses_the_learning_rate(student, shared):
-    got = student.run(shared.FIT, steps=3, lr=0.0, replace=shared.STAND_IN_FIT, what="fit(embed, cell, steps=3, lr=0.0)",
-                      hint=FIT_HINT)
+    got = student.run(shared.FIT, steps=3, lr=0.0, replace=shared.STAND_IN_FIT,
+                      what="fit(embed, cell, steps=3, lr=0.0)", hint=FIT_HINT)
     assert not any(got["moved"]), (
         f"with lr=0.0 fit should not change any parameter, but it changed {sum(got['moved'])}. Hint: pass lr to "
         f"the optimizer: {FIT_HINT}")
@@ -175,7 +176,8 @@ def run_lstm(student, shared, case):
     expected = shared.on_judge(shared.LSTM_STEP, lstm_step=library_step, **case)
     for name in ("output", "h", "c"):
         got, want = yours[name], expected[name]
-        assert isinstance(got, TensorData), f"lstm_step's {name} is a {type(got).__name__}, not a Tensor. Hint: {LSTM_HINT}"
+        assert isinstance(got, TensorData), (
+            f"lstm_step's {name} is a {type(got).__name__}, not a Tensor. Hint: {LSTM_HINT}")
         assert got.shape == want.shape, (
             f"lstm_step's {name} has shape {got.shape}, expected {want.shape}: return (output, (h', c')) in that "
             f"order. Hint: {LSTM_HINT}")

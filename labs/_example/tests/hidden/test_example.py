@@ -19,7 +19,7 @@ def test_mse_value(student, rng):
     pred, target = rng.normal(size=5), rng.normal(size=5)
     got = student.call("mse", pred, target, what="mse(pred, target)", hint="average the squared differences")
     assert close(got, np.mean((pred - target) ** 2)), (
-        f"mse(pred, target) gave {got}, expected {np.mean((pred - target) ** 2):.4f}; average the squared differences")
+        f"mse(pred, target) gave {got}, expected {np.mean((pred - target) ** 2):.4f}. Hint: average the squared differences")
 
 
 @pytest.mark.exercise("ex3")

@@ -26,7 +26,7 @@ def test_relu_zeroes_negative_values(student, rng):
 def test_mse_of_equal_arrays_is_zero(student, rng):
     x = rng.normal(size=3)
     got = student.call("mse", x, x, what="mse(x, x)")
-    assert close(got, 0.0), f"mse(x, x) gave {got}; the error of a perfect prediction is 0"
+    assert close(got, 0.0), f"mse(x, x) gave {got}. Hint: the error of a perfect prediction is 0"
 
 
 @pytest.mark.exercise("ex3")
