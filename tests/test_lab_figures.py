@@ -4,9 +4,7 @@ import this
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from labs.grading import runner
 from labs.grading.lab import load_lab
 
 LABS = Path(__file__).parents[1] / "labs"
@@ -46,13 +44,3 @@ def test_lab_12_parameters_and_text():
     count = parameters((vocab, channels), *[(channels, channels)] * 4, (channels, 4 * channels), (4 * channels,),
                        (4 * channels, channels), (channels,), (channels, vocab), (vocab,))
     assert count == 15373 and "15,373 parameters" in text("12_attention")
-
-
-@pytest.mark.parametrize("lab", ["07_generalization", "08_activations_init", "09_engine", "10_convolution",
-                                 "11_embeddings", "12_attention"])
-def test_stated_points_and_exercises(lab):
-    tests, errors = runner.collect(LABS / lab)
-    assert not errors
-    total, exercises = sum(t["points"] for t in tests), len(load_lab(LABS / lab).exercises())
-    words = {4: "Four", 5: "Five"}
-    assert f"{words[exercises]} exercises, {total:g} points" in text(lab)

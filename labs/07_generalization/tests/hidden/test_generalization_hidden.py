@@ -154,12 +154,12 @@ def test_decay_trajectory(student, rng):
         f"{np.round(w, 4).tolist()}. Hint: the decay term is + weight_decay * p.data inside the gradient, times lr.")
 
 
-def run_fit(student, rng, replace, **settings):
-    n = 1797
-    order = rng.permutation(n)
-    train, val, test = order[:1000], order[1000:1350], order[1350:]
-    inputs = dict(train=train, val=val, test=test, hidden=64, p=0.1, epochs=25, lr=0.1, weight_decay=1e-4,
-                  patience=4, batch_size=32, fit_seed=int(rng.integers(1000)))
+def run_fit(student, rng, replace, sizes=(1200, 250), **settings):
+    """Train the lab's MLP with fit on a split of the digits drawn from rng; accuracies on its three parts."""
+    order = rng.permutation(1797)
+    train, val, test = order[:sizes[0]], order[sizes[0]:sum(sizes)], order[sum(sizes):]
+    inputs = dict(train=train, val=val, test=test, hidden=128, p=0.2, epochs=40, lr=0.2, weight_decay=1e-4,
+                  patience=8, batch_size=32, fit_seed=int(rng.integers(1000)))
     inputs.update(settings)
     return student.run(TRAIN, what="fit(...) on a held-out split", hint=FIT_HINT, seed=1234,
                        replace=replace, **inputs)
@@ -168,7 +168,8 @@ def run_fit(student, rng, replace, **settings):
 @pytest.mark.exercise("fit")
 @pytest.mark.points(2)
 def test_fit_matches_the_reference_run(student, rng):
-    settings = dict(epochs=int(rng.integers(6, 10)), lr=float(rng.choice([0.05, 0.2])), patience=2, hidden=24,
+    # a small network on 300 images with patience 2: validation accuracy stalls and early stopping ends the run
+    settings = dict(sizes=(300, 200), epochs=30, lr=float(rng.choice([0.3, 0.6])), patience=2, hidden=16, p=0.0,
                     weight_decay=float(rng.choice([0.0, 1e-3])))
     state = rng.bit_generator.state
     got = run_fit(student, rng, REFERENCE, **settings)
@@ -178,9 +179,9 @@ def test_fit_matches_the_reference_run(student, rng):
         g, e = got["history"][key], expected["history"][key]
         assert len(g) == len(e) and np.allclose(g, e), (
             f"with {settings} your fit's {key} is {np.round(g, 3).tolist()}, the reference run's "
-            f"{np.round(e, 3).tolist()} (same data, seed and start). Hint: Hint: {FIT_HINT}")
+            f"{np.round(e, 3).tolist()} (same data, seed and start). Hint: {FIT_HINT}")
     assert got["history"]["best_epoch"] == expected["history"]["best_epoch"], (
-        f"best_epoch is {got['history']['best_epoch']}, the reference says {expected['history']['best_epoch']}. Hint: Hint: {FIT_HINT}")
+        f"best_epoch is {got['history']['best_epoch']}, the reference says {expected['history']['best_epoch']}. Hint: {FIT_HINT}")
     assert close(got["val"], expected["val"]) and close(got["train"], expected["train"]), (
         f"after fit the model's validation accuracy is {got['val']:.3f}, the best epoch's was {expected['val']:.3f}. "
         f"Hint: put the best parameters back at the end (p.data[...] = saved).")
@@ -189,7 +190,11 @@ def test_fit_matches_the_reference_run(student, rng):
 @pytest.mark.exercise("fit")
 @pytest.mark.points(1)
 def test_fit_reaches_95_percent_on_held_out_digits(student, rng):
+    state = rng.bit_generator.state
     got = run_fit(student, rng, REFERENCE)
-    assert got["test"] >= 0.95, (
-        f"trained with your fit, the network gets {got['test']:.1%} of {1797 - 1350} held-out digits right, below 95%. "
-        f"Hint: Hint: {FIT_HINT}")
+    rng.bit_generator.state = state
+    reference = run_fit(student, rng, {**REFERENCE, **REFERENCE_FIT})
+    bar = min(0.95, reference["test"] - 0.01)  # 95%, unless this split is a hard one for the reference too
+    assert got["test"] >= bar, (
+        f"trained with your fit, the network gets {got['test']:.1%} of {1797 - 1450} held-out digits right, below "
+        f"{bar:.1%} (the reference fit gets {reference['test']:.1%}). Hint: {FIT_HINT}")
