@@ -129,6 +129,12 @@ def test_has_a_graph_view_or_stepper_moment(lab):
                    f"(Stepper(...), Explorer(...)); every lab has one such moment")
 
 
+def test_has_instructor_notes(lab):
+    notes = " ".join(cell.source for cell in lab.notebook.cells if cell_role(cell)[1] == "instructor")
+    missing = [part for part in ("*Objectives:*", "*Expected time:*", "*Mistakes the tests catch:*") if part not in notes]
+    assert not missing, f"{lab.folder.name}: the instructor cell (role instructor, removed at release) lacks {missing}"
+
+
 def test_source_notebook_is_committed_without_outputs(lab):
     dirty = [cell_role(cell)[0] or f"cell {n}" for n, cell in enumerate(lab.notebook.cells)
              if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
