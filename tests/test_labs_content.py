@@ -27,7 +27,7 @@ SOLUTION_SECONDS = 60  # issue 7: a lab's reference solution runs in at most a m
 # A cell that shows the autograd graph (render.draw, the magics) or steps an optimizer by hand (the stepper
 # widget, or the explorer: the same controls on a two-parameter loss landscape).
 MOMENT = re.compile(r"\bdraw\(|^\s*%%numtorch\b|%numtorch_graph\b|%numtorch_auto\s+on\b|\b[Ss]tepper\(|%stepper\b"
-                    r"|\bExplorer\(", re.M)
+                    r"|\bExplorer\(|\bline_chart\(|\bheatmap\(", re.M)
 HINT = re.compile(r"hint", re.I)
 
 
@@ -125,8 +125,8 @@ def test_has_a_graph_view_or_stepper_moment(lab):
     shown = [cell_role(cell)[0] for cell in lab.notebook.cells
              if cell.cell_type == "code" and cell_role(cell)[1] in ("setup", "locked", "answer")
              and MOMENT.search(cell.source)]
-    assert shown, (f"{lab.folder.name}: no cell uses the graph view (draw(...), %%numtorch) or the stepper "
-                   f"(Stepper(...), Explorer(...)); every lab has one such moment")
+    assert shown, (f"{lab.folder.name}: no cell uses the graph view (draw(...), %%numtorch), the stepper "
+                   f"(Stepper(...), Explorer(...)) or a plot (line_chart, heatmap); every lab has one such moment")
 
 
 def test_has_instructor_notes(lab):
