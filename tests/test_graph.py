@@ -31,7 +31,7 @@ def test_one_edge_per_use():
     x_node = g.by_label("x")
     assert len(edges_from(g, x_node.id)) == 3
     mul = next(op for op in g.ops if op.op == "mul")
-    assert sorted(e.port for e in g.edges if e.dst == mul.id) == ["x", "y"]
+    assert sorted(e.port for e in g.edges if e.dst == mul.id) == ["#0", "#1"]
     assert len(g.values) == 3 and len(g.ops) == 2  # x, x * x, y; mul, add
 
 

@@ -1,10 +1,17 @@
 """Layer: the base class of every model part (PyTorch's Module, the book's Layer)."""
 
 import reprlib
+import weakref
+from collections import deque
 
 import numpy as np
 
-from numtorch.tensor import Tensor
+from numtorch.tensor import Tensor, _creation_order
+
+# The recent layer calls (weak ref to the layer, first _seq, last _seq): every tensor made during a call has a
+# _seq in between. Only numtorch.graph reads them, to draw a layer's nodes in one box (and repeated calls of
+# one layer as time steps); bounded, so a long training loop keeps only the latest calls.
+LAYER_CALLS = deque(maxlen=20_000)
 
 
 class Layer:
@@ -25,7 +32,10 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *inputs, **kwargs):
-        return self.forward(*inputs, **kwargs)
+        start = next(_creation_order)
+        out = self.forward(*inputs, **kwargs)
+        LAYER_CALLS.append((weakref.ref(self), start, next(_creation_order)))
+        return out
 
     def children(self):
         """(name, value) pairs that may hold parameters: attributes, in definition order."""
