@@ -266,3 +266,66 @@ def test_a_broken_dot_falls_through(monkeypatch, tmp_path, no_wasm, no_pygraphvi
     view = draw(small_graph()[0])
     assert view.renderer == "none"
     assert "dot: CalledProcessError" in view.fallback_html()
+
+
+# ---- groups, collapse, layout and fitting the page ----------------------------------------------------
+
+def cluster_block(source, label):
+    """The DOT text of the cluster labelled `label`, up to its closing brace."""
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if f'label="{label}"' in line) - 1
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] == indent + "}")
+    return "\n".join(lines[start:end + 1])
+
+
+def test_layers_are_boxes_and_time_steps_are_shaded_boxes():
+    model, x, loss = model_graph()
+    source = draw(loss, names=model, rankdir="LR").source
+    block = cluster_block(source, "0 · LinearLayer")
+    assert block.lstrip().startswith("subgraph cluster_") and 'style="rounded,dashed"' in block
+    assert "0.weight" in block and "linear" in block and "2.weight" not in block
+    assert "0 · LinearLayer" in cluster_block(source, "SequentialLayer")
+    np.random.seed(0)
+    rnn = nt.layers.RNNCell(2, 3, 2)
+    hidden, total = rnn.init_hidden(), 0
+    for t in range(2):
+        out, hidden = rnn(nt.Tensor(np.ones((1, 2))), hidden)
+        total = total + out.sum()
+    source = draw(total, names={"rnn": rnn}).source
+    step = cluster_block(source, "t = 1 · rnn · RNNCell")
+    assert 'style="rounded,filled"' in step and 'label="rnn.w_ih · LinearLayer"' in step
+    assert ET.fromstring(draw(total, names={"rnn": rnn}).svg) is not None
+
+
+def test_collapse_draws_each_layer_as_a_record_of_its_parameters():
+    model, x, loss = model_graph()
+    view = draw(loss, names=model, collapse=True, rankdir="LR")
+    assert node_line(view.source, "0 · LinearLayer") .count(f'fillcolor="{COLOURS["layer"]}"') == 1
+    assert 'label="0 · LinearLayer | 0.weight (2, 3) | 0.bias (3,)"' in view.source
+    assert "linear" not in view.source and "legend_layer" in view.source
+
+
+def test_deep_graphs_are_laid_out_top_to_bottom():
+    assert "rankdir=TB" in draw(chain_of(30)).source
+    assert "rankdir=LR" in draw(small_graph()[0]).source
+    assert "rankdir=LR" in draw(chain_of(30), rankdir="LR").source
+
+
+def chain_of(n):
+    x = nt.Tensor([0.5], autograd=True)
+    for _ in range(n):
+        x = x.tanh()
+    return x
+
+
+def test_the_picture_fits_the_output_width_with_full_size_one_click_away():
+    model, x, loss = model_graph()
+    page = ET.fromstring(draw(loss, names=model)._repr_mimebundle_()["text/html"])
+    fitted = page.find("{http://www.w3.org/2000/svg}svg")
+    assert "max-width:100%" in fitted.get("style") and "height:auto" in fitted.get("style")
+    group = fitted.find("{http://www.w3.org/2000/svg}g")
+    full = page.find("details").find("div").find("{http://www.w3.org/2000/svg}svg")
+    assert full.get("viewBox") == fitted.get("viewBox") and full.get("width") == fitted.get("width")
+    assert full.find("{http://www.w3.org/2000/svg}use").get("href") == "#" + group.get("id")
+    assert group.get("id").startswith("numtorch-graph-")  # unique on a page of many graphs
