@@ -371,12 +371,13 @@ def _groups(entries, edges, paths, names):
 def _calls(lo, hi):
     """The layer calls that made tensors with _seq in [lo, hi] as [start, end, layer, parent call], by start."""
     calls = []
-    for ref, start, end in reversed(LAYER_CALLS):  # newest first: ends decrease
-        if end < lo:
-            break
+    for ref, spans in list(LAYER_CALLS.values()):
         layer = ref()
-        if start <= hi and layer is not None:
-            calls.append([start, end, layer, None])
+        for start, end in reversed(spans):  # newest first: ends decrease
+            if end < lo or layer is None:
+                break
+            if start <= hi:
+                calls.append([start, end, layer, None])
     calls.sort(key=lambda c: c[0])
     stack = []
     for c in calls:  # calls nest like a program's stack: the parent is the call still open around it

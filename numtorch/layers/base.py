@@ -8,10 +8,11 @@ import numpy as np
 
 from numtorch.tensor import Tensor, _creation_order
 
-# The recent layer calls (weak ref to the layer, first _seq, last _seq): every tensor made during a call has a
-# _seq in between. Only numtorch.graph reads them, to draw a layer's nodes in one box (and repeated calls of
-# one layer as time steps); bounded, so a long training loop keeps only the latest calls.
-LAYER_CALLS = deque(maxlen=20_000)
+# {id(layer): (weak ref to the layer, its latest calls as (first _seq, last _seq))}: every tensor made during a
+# call has a _seq in between. Only numtorch.graph reads it, to draw a layer's nodes in one box (and repeated
+# calls of one layer as time steps). A few hundred calls per layer, dropped with the layer: memory stays flat.
+LAYER_CALLS = {}
+CALLS_KEPT = 512
 
 
 class Layer:
@@ -34,7 +35,7 @@ class Layer:
     def __call__(self, *inputs, **kwargs):
         start = next(_creation_order)
         out = self.forward(*inputs, **kwargs)
-        LAYER_CALLS.append((weakref.ref(self), start, next(_creation_order)))
+        _record_call(self, start, next(_creation_order))
         return out
 
     def children(self):
@@ -64,6 +65,15 @@ class Layer:
         subs = [f"  ({name}): {value!r}".replace("\n", "\n  ")
                 for name, value in self.children() if isinstance(value, Layer)]
         return f"{type(self).__name__}(" + ("\n" + "\n".join(subs) + "\n" if subs else "") + ")"
+
+
+def _record_call(layer, start, end):
+    """Remember that the tensors with a _seq between start and end were made by this call of layer."""
+    entry = LAYER_CALLS.get(id(layer))
+    if entry is None:
+        forget = lambda _, key=id(layer): LAYER_CALLS.pop(key, None)  # noqa: E731
+        entry = LAYER_CALLS[id(layer)] = (weakref.ref(layer, forget), deque(maxlen=CALLS_KEPT))
+    entry[1].append((start, end))
 
 
 def _walk(value, name, visited):
