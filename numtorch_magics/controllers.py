@@ -3,8 +3,10 @@ state as SVG/HTML strings. Tests drive these directly; ``numtorch_magics.widgets
 
 StepperController     train any model one optimizer step at a time (step, run, reset, lr, optimizer choice)
 LandscapeController   several optimizers side by side on a two-parameter loss surface
+BackwardController    backward one node at a time, in the engine's order, each op's own backward
 """
 
+import heapq
 import traceback
 import warnings
 
@@ -12,7 +14,8 @@ import numpy as np
 
 from numtorch.landscapes import LANDSCAPES, Landscape
 from numtorch.optimizers import AdamOptimizer, SGDOptimizer
-from numtorch.tensor import Tensor
+from numtorch.graph import Summary, _walk, trace
+from numtorch.tensor import Tensor, _accumulate, _seed_grad, _unbroadcast
 from numtorch_magics.svg import COLOURS, ContourPlot, escape, heatmap, line_chart, number
 
 OPTIMIZERS = {
@@ -363,3 +366,118 @@ def _landscape(name):
         raise ValueError(f"unknown landscape {name!r}; choose one of {', '.join(map(repr, LANDSCAPES))} "
                          f"or pass a numtorch.landscapes.Landscape")
     return LANDSCAPES[name]
+
+
+class BackwardController:
+    """``loss.backward()`` one node at a time, as the engine does it, to watch the gradient flow back.
+
+    The engine pops the newest tensor that has received a gradient (every consumer of a tensor is newer
+    than it, so its gradient is complete), hands it to the op that made it, and that op's own backward turns
+    it into one gradient per input, which arrive at the inputs (summed when a tensor is used twice). A leaf
+    adds what arrived to its ``.grad``. Each ``step()`` does this for one tensor; when ``done``, every
+    tensor's ``.grad`` is what ``loss.backward()`` would have given (it uses the engine's own helpers for
+    the seed, broadcasting and accumulation). ``reset()`` puts the grads back as they were.
+
+    State: ``current`` (the tensor just processed), ``arrived`` {tensor: gradient waiting}, ``steps``,
+    ``done``, ``rule`` (what the last step did, in words). Views: ``svg()``, ``status_html()``, ``html()``.
+    """
+
+    def __init__(self, root, names=None, grad=None):
+        if not isinstance(root, Tensor) or not root.autograd:
+            raise TypeError("BackwardStepper: give a tensor that tracks gradients, e.g. BackwardStepper(loss)")
+        self.root, self.names, self.seed = root, names, _seed_grad(root, grad)
+        entries = _walk((root,))[0]  # in the order of trace's node ids
+        self.ids = {id(obj): f"n{i}" for i, obj in enumerate(entries)}
+        self.before = [(t, t.grad) for t in entries if isinstance(t, Tensor)]
+        self.labels = {n.id: n.label for n in trace(root, names=names).values}
+        self.reset()
+
+    def reset(self):
+        """Back to before the first step: every .grad as it was, only the seed waiting at the root."""
+        for t, grad in self.before:
+            t.grad = grad
+        self.arrived = {self.root: self.seed}
+        self.heap = [(-self.root._seq, id(self.root), self.root)]
+        self.held = {id(self.seed)}
+        self.current, self.steps, self.rule = None, 0, "the seed gradient waits at the output: press Step"
+
+    @property
+    def done(self):
+        return not self.heap
+
+    def step(self):
+        """Process the next tensor in the engine's order; returns False when there was none left."""
+        if self.done:
+            return False
+        node = heapq.heappop(self.heap)[2]
+        g = self.arrived.pop(node)
+        self.current, self.steps = node, self.steps + 1
+        ctx = node._ctx
+        if ctx is None:
+            _accumulate(node, g, self.held)
+            self.rule = f"leaf {self.labels[self.ids[id(node)]] or '(unnamed)'}: .grad += the gradient that arrived"
+            return True
+        node.grad = Tensor._make(g, None, False)
+        self.held.add(id(g))
+        input_grads = type(ctx).backward(ctx, g)
+        input_grads = input_grads if type(input_grads) is tuple else (input_grads,)
+        for parent, pg in zip(ctx.parents, input_grads):
+            if pg is None or type(parent) is not Tensor or not parent.autograd:
+                continue
+            pg = np.asarray(pg)
+            if pg.shape != parent.data.shape:
+                pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
+            if pg.dtype != parent.data.dtype and parent.data.dtype.kind == "f":
+                pg = pg.astype(parent.data.dtype)
+            if parent in self.arrived:
+                self.arrived[parent] = self.arrived[parent] + pg
+            else:
+                self.arrived[parent] = pg
+                heapq.heappush(self.heap, (-parent._seq, id(parent), parent))
+        self.rule = f"{ctx.op_name}: {_local_rule(ctx)}"
+        return True
+
+    def run(self):
+        """Every step left."""
+        while self.step():
+            pass
+
+    def graph(self):
+        """The traced graph now: grads of the processed tensors, and the gradients waiting shown as grads."""
+        graph = trace(self.root, names=self.names)
+        for tensor, g in self.arrived.items():
+            graph.node(self.ids[id(tensor)]).grad = Summary.of(g)
+        return graph
+
+    def marks(self):
+        """{node id: "current" | "op" | "arrived"}: what the picture highlights."""
+        marks = {self.ids[id(t)]: "arrived" for t in self.arrived}
+        if self.current is not None:
+            marks[self.ids[id(self.current)]] = "current"
+            if self.current._ctx is not None:
+                marks[self.ids[id(self.current._ctx)]] = "op"
+        return marks
+
+    def svg(self):
+        """The picture of this step (its HTML fallback when nothing can draw)."""
+        from numtorch_magics.render import GraphView, fit_html  # the renderer: imported when first needed
+
+        view = GraphView.of(self.graph(), max_nodes=None, marks=self.marks())
+        return fit_html(view.svg) if view.svg else view.fallback_html()
+
+    def status_html(self):
+        state = "done: every gradient has arrived" if self.done else f"{len(self.arrived)} gradient(s) waiting"
+        return (f'<div class="numtorch-status" data-step="{self.steps}" data-done="{str(self.done).lower()}" '
+                f'style="font-family:sans-serif;font-size:13px">backward step <b class="numtorch-step-count">'
+                f'{self.steps}</b> · {escape(state)}<div class="numtorch-rule" style="font-family:monospace">'
+                f'{escape(self.rule)}</div></div>')
+
+    def html(self):
+        return f'<div class="numtorch-backward">{self.status_html()}{self.svg()}</div>'
+
+
+def _local_rule(ctx):
+    """The op's local derivatives, from its one-line docstring (``dz/dx = y, dz/dy = x``)."""
+    doc = (type(ctx).__doc__ or "").strip().splitlines()
+    maths = doc[0] if doc else ""
+    return maths.split(";", 1)[1].strip() if ";" in maths else maths or "its backward"

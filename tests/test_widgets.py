@@ -338,3 +338,92 @@ def test_grading_mode_renders_a_static_snapshot(stepper, monkeypatch):
         assert re.search(f'class="{css}"', static["text/html"])
         parse(static["text/html"])
     assert 'data-step="10"' in formatter.format(stepper)[0]["text/html"]
+
+
+# ---- the backward stepper -------------------------------------------------------------------------------
+
+def lab02_graph():
+    """Lab 2's graph: x used twice (reuse), u feeding a dead branch."""
+    x, y = nt.Tensor(3.0, autograd=True), nt.Tensor(-2.0, autograd=True)
+    u = x * y
+    v = u + x
+    dead = u * 100  # noqa: F841  (computed, never reaches the loss)
+    return v * v, {"x": x, "y": y, "u": u, "v": v}
+
+
+def detached_graph():
+    """A branch cut by detach() and a broadcast (a (3,) bias added to (2, 3) rows)."""
+    w, b = nt.Tensor(np.arange(6.0).reshape(2, 3) / 5, autograd=True), nt.Tensor([0.1, -0.2, 0.3], autograd=True)
+    h = (w * 2 + b).tanh()
+    return (h * h.detach() + b).sum(), {"w": w, "b": b}
+
+
+def mlp_graph():
+    np.random.seed(3)
+    model = Sequential([Linear(3, 4), Tanh(), Linear(4, 2)])
+    return model(nt.Tensor(np.random.randn(5, 3))).cross_entropy(np.array([0, 1, 1, 0, 1])), {"model": model}
+
+
+def rnn_graph():
+    """An RNN cell unrolled over 3 steps: the same weights used at every step."""
+    np.random.seed(4)
+    cell = nt.layers.RNNCell(2, 3, 2)
+    hidden, loss = cell.init_hidden(), 0
+    for t in range(3):
+        out, hidden = cell(nt.Tensor(np.random.randn(1, 2)), hidden)
+        loss = loss + out.cross_entropy(np.array([t % 2]))
+    return loss, {"cell": cell}
+
+
+def grads_of(loss):
+    """{id: grad} of every tensor of loss's graph (leaves and intermediates)."""
+    from numtorch.graph import _walk
+    return [None if t.grad is None else t.grad.data.copy() for t in _walk((loss,))[0] if isinstance(t, nt.Tensor)]
+
+
+@pytest.mark.parametrize("build", [lab02_graph, detached_graph, mlp_graph, rnn_graph])
+def test_stepping_through_backward_gives_the_engines_grads(build):
+    loss, names = build()
+    stepper = widgets.BackwardStepper(loss, names=names)
+    assert not stepper.done and all(g is None for g in grads_of(loss))
+    steps = 0
+    while stepper.step():
+        steps += 1
+    assert stepper.done and stepper.step() is False
+    stepped = grads_of(loss)
+    stepper.reset()
+    assert all(g is None for g in grads_of(loss)) and stepper.controller.steps == 0
+    loss.backward()
+    for mine, engine in zip(stepped, grads_of(loss)):
+        assert (mine is None) == (engine is None)
+        if engine is not None:
+            np.testing.assert_array_equal(mine, engine)
+    assert steps == sum(g is not None for g in stepped)  # one step per tensor the gradient reaches
+
+
+def test_each_step_highlights_the_node_its_op_and_the_waiting_grads():
+    loss, names = lab02_graph()
+    stepper = widgets.BackwardStepper(loss, names=names)
+    first = stepper.svg
+    assert "mul" in first and "grad —" in first and "gradient arrived, waiting" in first  # only the seed
+    stepper.step()  # L = v * v: v gets 2 v = -6 from both uses
+    c = stepper.controller
+    assert c.rule == "mul: dz/dx = y, dz/dy = x"
+    marks = c.marks()
+    assert sorted(marks.values()) == ["arrived", "current", "op"]
+    assert c.labels[next(k for k, m in marks.items() if m == "arrived")] == "v"
+    assert "grad -6" in stepper.svg and "its gradient goes back now" in stepper.svg
+    stepper.run()
+    assert 'data-done="true"' in stepper.view.value and "leaf x" in c.rule
+    parse(stepper.view.value.replace("&nbsp;", " "))
+
+
+def test_a_backward_stepper_click_is_fast_on_the_lab_04_mlp():
+    model, criterion, _, x, y = mlp_problem()
+    stepper = widgets.BackwardStepper(criterion(model(nt.Tensor(x)), nt.Tensor(y)), names={"model": model})
+    stepper.step_button.click()
+    import time
+    start = time.perf_counter()
+    stepper.step_button.click()
+    assert time.perf_counter() - start < 1.0  # the benchmark holds it to 100 ms; a loaded CI gets slack
+    assert stepper.controller.steps == 2
