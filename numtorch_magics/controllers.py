@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from numtorch.landscapes import LANDSCAPES, Landscape
+from numtorch.layers.base import Layer
 from numtorch.optimizers import AdamOptimizer, SGDOptimizer
 from numtorch.graph import Summary, _walk, trace
 from numtorch.tensor import Tensor, _accumulate, _seed_grad, _unbroadcast
@@ -23,6 +24,9 @@ OPTIMIZERS = {
     "SGD with momentum": lambda params, lr: SGDOptimizer(params, lr, momentum=0.9),
     "Adam": lambda params, lr: AdamOptimizer(params, lr),
 }
+# A rate each optimizer starts from when the Stepper switches to it: momentum multiplies SGD's steps by about
+# 1 / (1 - 0.9) = 10, and Adam's steps are about lr whatever the gradient's size.
+DEFAULT_LR = {"SGD": 0.1, "SGD with momentum": 0.01, "Adam": 0.01}
 
 
 def optimizer_label(optimizer):
@@ -60,8 +64,9 @@ class StepperController:
     """Train ``model`` by hand: each ``step()`` zeroes the gradients, computes
     ``loss = criterion(model(data), target)``, runs ``loss.backward()`` and ``optimizer.step(zero=False)``.
 
-    The gradients stay on the tensors until the next step, so the graph and the parameter table show the
-    last backward. A step that raises is recorded in ``error`` (shown by ``status_html()``), never hidden;
+    The gradients stay on the tensors until the next step, so the parameter table shows the last backward;
+    the graph is traced right after the backward, before the update, so it shows the values and gradients
+    of the step whose loss is shown. A step that raises is recorded in ``error`` (shown by ``status_html()``), never hidden;
     the next step tries again. Warnings (a diverging loss) are recorded in ``warning``.
 
     Actions:   step(), run(n), reset(), set_lr(lr), set_optimizer(label)
@@ -84,7 +89,7 @@ class StepperController:
         named = {id(p): name for name, p in model.named_parameters()} if hasattr(model, "named_parameters") else {}
         self.names = [named.get(id(p)) or p.name or f"param{i}" for i, p in enumerate(self.params)]
         self.initial = [p.data.copy() for p in self.params]
-        self.losses, self.root, self.error, self.warning = [], None, None, None
+        self.losses, self.traced, self.error, self.warning = [], None, None, None
         self._graph = (None, "")
 
     @property
@@ -106,11 +111,12 @@ class StepperController:
                 loss = self.criterion(self.model(self.data), self.target)
                 _check_loss(loss)
                 loss.backward()
+                traced = trace(loss, names=self._names())  # before the update changes the parameters
                 self.optimizer.step(zero=False)
         except Exception as exc:  # shown in the widget: a student's model may raise anything
             self.error = Failure(exc)
             return False
-        self.root, self.error, self.warning = loss, None, _caught(caught)
+        self.traced, self.error, self.warning = traced, None, _caught(caught)
         self.losses.append(float(loss.data.reshape(())))
         return True
 
@@ -135,18 +141,24 @@ class StepperController:
             p.data = initial.copy()
         self._zero_grads()
         self.optimizer.reset()
-        self.losses, self.root, self.error, self.warning = [], None, None, None
+        self.losses, self.traced, self.error, self.warning = [], None, None, None
 
     def set_lr(self, lr):
         self.optimizer.lr = float(lr)
 
     def set_optimizer(self, label):
-        """Switch to a fresh optimizer of the given OPTIMIZERS label over the same parameters, same lr."""
-        self.optimizer = _new_optimizer(label, self.params, self.optimizer.lr)
+        """Switch to a fresh optimizer of the given OPTIMIZERS label over the same parameters, at its
+        DEFAULT_LR (a rate tuned for one optimizer is rarely right for another)."""
+        self.optimizer = _new_optimizer(label, self.params, DEFAULT_LR[_check_label(label)])
 
     def record_error(self, exc):
         """Keep an exception raised outside a step (by a callback) to show it."""
         self.error = Failure(exc)
+
+    def _names(self):
+        """What the graph's labels come from: the model's layers and parameter names, the data."""
+        names = dict(zip(self.names, self.params), input=self.data, target=self.target)
+        return {"": self.model, **names} if isinstance(self.model, Layer) else names
 
     def _zero_grads(self):
         for p in self.params:
@@ -167,14 +179,14 @@ class StepperController:
         return line_chart([("loss", self.losses, COLOURS[0])], title="loss", width=width, height=height)
 
     def graph_svg(self):
-        """The graph of the last backward with its gradients (drawn once per step, then cached)."""
-        if self.root is None:
+        """The graph of the last step's backward, before its update (drawn once per step, then cached)."""
+        if self.traced is None:
             return '<div class="numtorch-graph-empty" style="color:#666">the graph of the last backward ' \
                    'appears after the first step</div>'
-        root, svg = self._graph
-        if root is not self.root:
-            svg = _graph_svg(self.root, dict(zip(self.names, self.params), input=self.data, target=self.target))
-            self._graph = (self.root, svg)
+        traced, svg = self._graph
+        if traced is not self.traced:
+            svg = _graph_svg(self.traced)
+            self._graph = (self.traced, svg)
         return svg
 
     def params_html(self):
@@ -217,22 +229,19 @@ def _values_html(array):
     """A few numbers as text, more as a heatmap with their range."""
     if array is None:
         return '<span style="color:#999">none</span>'
-    if array.size <= 6:
-        return f"<code>{escape(np.array2string(np.asarray(array), precision=4, separator=', '))}</code>"
+    if array.size <= 6:  # one line per matrix row, never wrapped inside a number
+        text = np.array2string(np.asarray(array), precision=4, separator=", ", max_line_width=10 ** 6)
+        return f'<code style="white-space:pre">{escape(text)}</code>'
     return (f'{heatmap(array)}<div style="color:#666;font-size:10px">{number(np.nanmin(array))} … '
             f'{number(np.nanmax(array))}</div>')
 
 
-def _graph_svg(root, names):
-    """The renderer's SVG of root's graph (its readable fallback when it has no SVG)."""
-    from numtorch_magics.render import draw  # the graph renderer; imported when first needed
+def _graph_svg(graph):
+    """A traced graph as the notebooks show it: fitted to the width, full size a click away (or the
+    renderer's readable fallback)."""
+    from numtorch_magics.render import GraphView  # the graph renderer; imported when first needed
 
-    bundle = draw(root, names=names)._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    svg = bundle.get("image/svg+xml")
-    if svg:  # the <svg> element alone (no XML prolog), scaled down to fit its box
-        return svg[svg.index("<svg"):].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
-    return bundle.get("text/html") or f"<pre>{escape(bundle.get('text/plain', ''))}</pre>"
+    return GraphView.of(graph)._repr_mimebundle_()["text/html"]
 
 
 class Run:

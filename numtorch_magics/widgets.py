@@ -36,9 +36,11 @@ def lr_slider(lr, description="lr"):
 def centre_on(slider, lr):
     """Set a log slider to lr, with room for rates 10^5 times smaller and 100 times larger. The range
     starts from lr itself, so lr is a point of the slider's grid: the browser snaps the value to that
-    grid when it draws the slider, and would otherwise change the rate just by showing it."""
+    grid when it draws the slider, and would otherwise change the rate just by showing it. The three
+    go to the browser in one message: sent one by one, a new max would first clamp the old value there,
+    and the browser would send that clamped value back as the student's choice."""
     power = math.log10(lr) if lr > 0 else -2.0
-    with slider.hold_trait_notifications():
+    with slider.hold_sync(), slider.hold_trait_notifications():
         slider.min, slider.max, slider.value = power - 5, power + 2, lr
 
 
@@ -117,16 +119,22 @@ class Stepper(_Controls):
                                            description="optimizer", layout=w.Layout(width="260px"))
         self.lr_slider = lr_slider(self.controller.optimizer.lr)
         self.show_graph = w.Checkbox(value=show_graph, description="draw the graph", indent=False)
-        self.curve, self.params, self.graph = w.HTML(), w.HTML(), w.HTML()
+        self.curve, self.params = w.HTML(), w.HTML()
+        self.graph = w.HTML(layout=w.Layout(width="100%"))  # the whole width: the picture is fitted to it
         self.curve.add_class("numtorch-curve")
         self.graph.add_class("numtorch-graph")
-        self.optimizer_choice.observe(self._callback(lambda c: self.controller.set_optimizer(c["new"])), "value")
+        self.optimizer_choice.observe(self._callback(lambda c: self._switch(c["new"])), "value")
         self.lr_slider.observe(self._callback(lambda c: self.controller.set_lr(c["new"])), "value")
         self.show_graph.observe(self._callback(lambda c: None), "value")
         self.widget = w.VBox([self.buttons, w.HBox([self.optimizer_choice, self.lr_slider, self.show_graph]),
                               self.status, w.HBox([self.curve, self.params]), self.graph])
         self.widget.add_class("numtorch-stepper-widget")
         self.refresh()
+
+    def _switch(self, label):
+        """Another optimizer, at its own default rate, shown on the slider."""
+        self.controller.set_optimizer(label)
+        centre_on(self.lr_slider, self.controller.optimizer.lr)
 
     def refresh(self):
         """Redraw from the controller (the graph only when shown, and only once per step)."""
