@@ -40,7 +40,7 @@ from traitlets import Bool, Enum, Int
 import numtorch
 from numtorch.graph import trace
 from numtorch.hooks import register_backward_hook
-from numtorch_magics.render import MAX_NODES, GraphView, draw
+from numtorch_magics.render import MAX_NODES, GraphView, draw, warm_up
 
 DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad", "collapse")
 CELL_OPTIONS = ("graph", "last", "max_graphs") + DRAW_OPTIONS
@@ -97,6 +97,7 @@ class NumtorchMagics(Magics):
         shell.events.register("pre_run_cell", self._pre_run_cell)
         shell.events.register("post_run_cell", self._post_run_cell)
         shell.input_transformers_cleanup.append(self._as_plain_cell)
+        warm_up()  # compile the WebAssembly Graphviz while the student types
 
     def close(self):
         """Undo __init__ and the registration: the hook, the event handlers, the magics and the config entry."""

