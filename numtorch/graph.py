@@ -336,10 +336,13 @@ def _groups(entries, edges, paths, names):
     of this graph. An op belongs where its output does, a constant where its op does, a parameter to its
     layer's call when the graph calls that layer once."""
     seqs = {i: obj._seq for i, obj in enumerate(entries) if isinstance(obj, Tensor)}
+    made = [seqs[dst] for src, dst, port in edges if not port]  # the outputs of the ops
     for src, dst, port in edges:
         if not port:
             seqs[src] = seqs[dst]  # an op: the _seq of its output
-    calls = _calls(min(seqs.values()), max(seqs.values()))
+    if not made:
+        return [], {}
+    calls = _calls(min(made), max(made))  # not from the leaves: parameters are older than every call
     starts = [c[0] for c in calls]
     inner = {i: _innermost(calls, starts, s) for i, s in seqs.items()}
     calls = _used(calls, inner.values())
