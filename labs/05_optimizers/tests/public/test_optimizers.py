@@ -37,6 +37,8 @@ def final_loss(student, library_walk, name):
     lr = student.run(f"result = {name}", what=name, hint=f"set {name} in the learning-rate cell.")
     assert isinstance(lr, (int, float)) and not isinstance(lr, bool), (
         f"{name} should be a plain number such as 0.01, got {type(lr).__name__}. Hint: {name} = 0.01")
+    assert lr > 0, (f"{name} is {lr}: a rate of 0 never moves and a negative one climbs uphill (the optimizers "
+                    f"refuse it). Hint: a positive number such as 0.01.")
     path = library_walk("bowl", "MySGD", start=START, settings={"lr": lr}, steps=30)
     return bowl_loss(path[-1]), lr
 
