@@ -104,7 +104,8 @@ class _Plugin:
         if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
             result = dict(describe(item), passed=call.excinfo is None)
             result["message"] = "" if call.excinfo is None else failure_message(call.excinfo, item)
-            result["broken"] = str(call.excinfo.value) if call.excinfo and call.excinfo.errisinstance(BrokenTest) else ""
+            broken = call.excinfo is not None and call.excinfo.errisinstance(BrokenTest)
+            result["broken"] = str(call.excinfo.value) if broken else ""
             self.results.append(result)
             if self.on_result:
                 self.on_result(result)
@@ -164,9 +165,10 @@ def run(root, send, dirs=TEST_DIRS, exercise=None, skip=(), seed=0, submission=N
 
     `send` carries the requests of the `student` fixture to the student's code (labs.testing.Student);
     `seed` is the lab's and `submission` the submission's hash (for hidden tests' `rng`). `tests` lists every
-    selected test, `results` one entry per test that ran (passed, message, broken: what the test's author got
-    wrong, or "") and `errors` the test and conftest.py files that could not be loaded (each with its error). Only tests of `exercise` run when it is given, and none whose id is in `skip`;
-    `before_test(test_id)` is called as each test starts, `on_result(result)` as it ends.
+    selected test, `results` one entry per test that ran (passed, message, and broken: what the test's author
+    got wrong, or "") and `errors` the test and conftest.py files that could not be loaded, each with its error.
+    Only tests of `exercise` run when it is given, and none whose id is in `skip`; `before_test(test_id)` is
+    called as each test starts, `on_result(result)` as it ends.
     """
     plugin = _Plugin(send, exercise=exercise, skip=skip, seed=seed, submission=submission, before_test=before_test,
                      on_result=on_result)

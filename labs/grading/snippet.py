@@ -4,7 +4,8 @@ A request is a dict of plain data from the judge; the reply is one too (see `lab
 
     {"op": "run", "code": ..., "inputs": <encoded>, "seed": 7, "unavailable": [...], "replace": {...}}
         -> {"ok": True, "result": <encoded>}
-         | {"ok": False, "kind": "error" | "not_written" | "not_defined" | "not_plain" | "test_error", "type": ..., "message": ...}
+         | {"ok": False, "kind": "error" | "not_written" | "not_defined" | "not_plain" | "test_error",
+            "type": ..., "message": ...}
     {"op": "defines", "name": "relu"} -> {"ok": True, "result": true}
 
 "test_error" is the test author's mistake, found before any student code runs: the snippet or a `replace=`
@@ -83,6 +84,7 @@ def broken(request):
 
 
 def compiled(source, filename, what):
+    """The code object of the test's `source`, or BrokenRequest saying why it does not compile."""
     try:
         return compile(source, filename, "exec")
     except (SyntaxError, ValueError, TypeError) as error:  # ValueError: a null byte; TypeError: not a string
