@@ -182,6 +182,8 @@ def test_a_name_error_inside_the_students_code_is_their_error_not_a_missing_defi
         "uses_helper(1) raised NameError: name 'helper' is not defined. Hint: define helper.")
     assert "your notebook defines no `helper`" in failure(student.run, "result = helper(1)")
     assert "your notebook defines no `nope`" in failure(student.run, "result = uses_helper(nope)")
+    reference = {"uses_helper": "def uses_helper(x):\n    return helper(x) + 1"}  # calls the notebook's helper
+    assert "your notebook defines no `helper`" in failure(student.call, "uses_helper", 1, replace=reference)
 
 
 BROKEN_SNIPPET = "result = relu(x)\n" + """

@@ -28,6 +28,7 @@ import numtorch as nt
 from labs.grading import plain
 
 SNIPPET = "<test snippet>"  # the file name of a snippet's code in tracebacks
+REFERENCE = "<reference code>"  # the file name of replace= sources
 MESSAGE_LIMIT = 500  # characters of a student's error message sent back
 OFF_LIMITS = "{} is off-limits in this exercise: write it yourself"
 
@@ -58,7 +59,7 @@ def answer(namespace, request):
             return failure("error", "NotImplementedError", short(error))
         return failure("not_written", "NotImplementedError", innermost(error).name)
     except NameError as error:
-        if innermost(error).filename == SNIPPET and error.name not in namespace:
+        if innermost(error).filename in (SNIPPET, REFERENCE) and error.name not in namespace:  # the test's code
             return failure("not_defined", "NameError", error.name)
         return failure("error", "NameError", short(error))
     except (Exception, SystemExit) as error:  # sys.exit() in a function is that function's error
@@ -69,7 +70,7 @@ def prepared(request):
     """(snippet code, replace= codes, unavailable= functions with their names) of a "run" request, made before
     any student code runs; BrokenRequest when the test's own code does not compile or names no library function."""
     code = compiled(request["code"], SNIPPET, "its snippet")
-    sources = [compiled(source, "<reference code>", f"its replace= source for `{name}`")
+    sources = [compiled(source, REFERENCE, f"its replace= source for `{name}`")
                for name, source in request["replace"].items()]
     return code, sources, [(library_function(name), name) for name in request["unavailable"]]
 
