@@ -2,7 +2,9 @@
 
 A lab test drives the student's code through the fixture `student` (a `Student`) and gets back plain data
 (notes/TEST_API.md). What goes wrong on the student's side becomes a `StudentError` whose message names the
-call, the error and a hint; `expect` and `close` compare what came back with what the test computed:
+call, the error and a hint; a mistake of the test's own (a snippet that does not compile, an `unavailable=`
+name that does not exist) is a `BrokenTest`, the grader's problem and never the student's. `expect` and
+`close` compare what came back with what the test computed:
 
     out = student.call("relu", x, hint="np.maximum(x, 0)")             # a crash fails with the hint
     expect(out, np.maximum(x, 0), "relu(x)", hint="negative values become 0")
@@ -11,10 +13,10 @@ import textwrap
 
 import numpy as np
 
-from labs.grading import plain
+from labs.grading import plain, snippet
 from labs.grading.plain import TensorData
 
-__all__ = ["Student", "StudentError", "TensorData", "close", "describe", "expect"]
+__all__ = ["BrokenTest", "Student", "StudentError", "TensorData", "close", "describe", "expect"]
 
 DEFINE_HINT = "run the cell that defines it (and every cell above it) without errors, and check its name."
 SCRATCH_HINT = "call it the same way in a scratch cell to see the whole error."
@@ -24,6 +26,11 @@ PLAIN_HINT = "return the value itself (a number, an array or a tensor), not an o
 
 class StudentError(AssertionError):
     """The student's code failed a test's request; the message says what was called, what went wrong, the hint."""
+
+
+class BrokenTest(Exception):
+    """The test itself is wrong (its author's mistake, found by the judge): the test fails, the grader reports a
+    problem of its own (not of the submission), and the student is told it is not their fault."""
 
 
 class Student:
@@ -42,14 +49,18 @@ class Student:
         code = textwrap.dedent(code).strip("\n")
         what = what or snippet_name(code)
         seed = int(self.rng.integers(2**31)) if seed is None else int(seed)
-        request = {"op": "run", "code": code, "inputs": plain.encode(inputs), "seed": seed,
+        try:
+            encoded = plain.encode(inputs, path="inputs")
+        except plain.NotPlainData as error:
+            raise BrokenTest(f"an input of {what} is not plain data: {error}") from None
+        request = {"op": "run", "code": code, "inputs": encoded, "seed": seed,
                    "unavailable": list(unavailable), "replace": dict(replace or {})}
-        return self._result(self.send(request), what, hint)
+        return self._result(self.send(request), what, hint, request)
 
     def call(self, name, *args, what=None, hint=None, seed=None, unavailable=(), replace=None):
         """`name(*args)` in the student's namespace, as plain data."""
         if not name.isidentifier():
-            raise ValueError(f"student.call needs a name, not {name!r}")
+            raise BrokenTest(f"student.call needs a name, not {name!r}")
         what = what or f"{name}({', '.join(map(describe, args))})"
         return self.run(f"result = {name}(*args)", what=what, hint=hint, seed=seed, unavailable=unavailable,
                         replace=replace, args=list(args))
@@ -58,7 +69,12 @@ class Student:
         """Whether the notebook defines `name`."""
         return self._result(self.send({"op": "defines", "name": name}), f"defines({name!r})", None) is True
 
-    def _result(self, reply, what, hint):
+    def _result(self, reply, what, hint, request=None):
+        """The decoded result of a reply; BrokenTest when the reply says the request was the test's mistake and
+        the judge finds that mistake itself (the student's process is not believed on its own)."""
+        mistake = request and isinstance(reply, dict) and reply.get("kind") == "test_error" and snippet.broken(request)
+        if mistake:
+            raise BrokenTest(mistake)
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise StudentError(failure_message(reply if isinstance(reply, dict) else {}, what, hint))
         try:

@@ -1,5 +1,6 @@
 """The lab test API in-process (notes/TEST_API.md): plain data, the `student` handle, `rng`, the messages."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ import pytest
 import numtorch as nt
 from labs.grading import plain, snippet
 from labs.grading.runner import inputs_rng
-from labs.testing import Student, StudentError, TensorData, close, expect
+from labs.testing import BrokenTest, Student, StudentError, TensorData, close, expect
 
 # --- plain data -----------------------------------------------------------------------------------------------
 
@@ -30,6 +31,26 @@ def test_plain_data_round_trips():
 class Sneaky:
     def __eq__(self, other):
         return True
+
+
+def allowed_dtypes():
+    """Every dtype plain data allows (bool, every integer and float size), and two big-endian ones."""
+    codes = "?" + np.typecodes["AllInteger"] + np.typecodes["Float"]
+    return list(dict.fromkeys(np.dtype(code) for code in codes)) + [np.dtype(">f8"), np.dtype(">i4")]
+
+
+@pytest.mark.parametrize("dtype", allowed_dtypes(), ids=lambda dtype: dtype.str)
+def test_arrays_keep_their_shape_dtype_and_values(dtype):
+    grid = (np.arange(24) % 7).astype(dtype).reshape(4, 6)
+    arrays = {"zero_d": np.array(3, dtype=dtype), "empty": np.zeros((0, 3), dtype=dtype),
+              "strided": grid[::2, ::3], "fortran": np.asfortranarray(grid), "transposed": grid.T}
+    assert not arrays["strided"].flags.c_contiguous and arrays["fortran"].flags.f_contiguous
+    back = plain.round_trip(arrays)
+    tensor = plain.round_trip(nt.tensor(np.array(2.5)))
+    for name, array in arrays.items():
+        assert back[name].shape == array.shape and back[name].dtype == array.dtype, name
+        assert np.array_equal(back[name], array), name
+    assert tensor.shape == () and tensor.data == 2.5
 
 
 @pytest.mark.parametrize("value, kind", [
@@ -153,6 +174,54 @@ def test_messages_name_the_call_the_error_and_the_hint(student):
     assert "raised SystemExit: bye" in failure(student.run, "import sys; sys.exit('bye')")
 
 
+def test_a_name_error_inside_the_students_code_is_their_error_not_a_missing_definition():
+    namespace = {}
+    exec("def uses_helper(x):\n    return helper(x)\n", namespace)
+    student = Student(snippet.in_process(namespace), np.random.default_rng(0))
+    assert failure(student.call, "uses_helper", 1, hint="define helper.") == (
+        "uses_helper(1) raised NameError: name 'helper' is not defined. Hint: define helper.")
+    assert "your notebook defines no `helper`" in failure(student.run, "result = helper(1)")
+    assert "your notebook defines no `nope`" in failure(student.run, "result = uses_helper(nope)")
+    reference = {"uses_helper": "def uses_helper(x):\n    return helper(x) + 1"}  # calls the notebook's helper
+    assert "your notebook defines no `helper`" in failure(student.call, "uses_helper", 1, replace=reference)
+
+
+BROKEN_SNIPPET = "result = relu(x)\n" + """
+    extra = 1
+"""  # a string glued to an indented block: IndentationError
+
+
+@pytest.mark.parametrize("request_of, mistake", [
+    (lambda s: s.run(BROKEN_SNIPPET, x=1), "its snippet does not compile (IndentationError: unexpected indent"),
+    (lambda s: s.run("result = 1 +", x=1), "its snippet does not compile (SyntaxError"),
+    (lambda s: s.call("pipeline", "ab", replace={"encode": "def encode(text):\nreturn [1]"}),
+     "its replace= source for `encode` does not compile (IndentationError"),
+    (lambda s: s.call("relu", 1.0, unavailable=["numtorch.functional.nope"]),
+     "unavailable= names 'numtorch.functional.nope', which is not a Python function of the library (AttributeError"),
+    (lambda s: s.call("relu", 1.0, unavailable=["nopackage.f"]), "unavailable= names 'nopackage.f'"),
+    (lambda s: s.call("relu", 1.0, unavailable=["numtorch.Tensor.shape"]), "is not a Python function"),
+    (lambda s: s.call("relu(", 1.0), "student.call needs a name, not 'relu('"),
+    (lambda s: s.run("result = x", x=Sneaky()), "an input of result = x is not plain data: Sneaky (at inputs['x'])"),
+], ids=["indented-block", "syntax", "replace", "no-attribute", "no-module", "not-a-function", "call-name", "input"])
+def test_a_test_authors_mistake_is_a_broken_test_not_the_students(student, request_of, mistake):
+    with pytest.raises(BrokenTest) as raised:
+        request_of(student)
+    assert not isinstance(raised.value, AssertionError)
+    assert mistake in str(raised.value) and "Hint" not in str(raised.value)
+
+
+def test_the_judge_believes_a_test_error_only_when_it_finds_the_mistake_itself():
+    request = {"op": "run", "code": "result = 1", "inputs": plain.encode({}), "seed": 0, "unavailable": [],
+               "replace": {}}
+    assert snippet.broken(request) is None
+    assert snippet.answer({}, dict(request, code="result = (")) == {
+        "ok": False, "kind": "test_error", "type": "BrokenRequest",
+        "message": "its snippet does not compile (SyntaxError: '(' was never closed (<test snippet>, line 1))"}
+    forged = lambda request: {"ok": False, "kind": "test_error", "type": "BrokenRequest", "message": "not me"}  # noqa: E731
+    message = failure(Student(forged, np.random.default_rng(0)).run, "result = 1")
+    assert message == "result = 1 raised BrokenRequest: not me. Hint: call it the same way in a scratch cell to see the whole error."
+
+
 def test_unavailable_swaps_the_code_of_every_reference(student):
     t = TensorData(np.ones(2), requires_grad=True)
     message = failure(student.call, "backward_twice", t, unavailable=["numtorch.Tensor.backward"])
@@ -161,6 +230,23 @@ def test_unavailable_swaps_the_code_of_every_reference(student):
                       unavailable=["numtorch.Tensor.backward"])
     assert "off-limits" in message
     assert np.array_equal(student.call("backward_twice", t).data, [2.0, 2.0])  # put back
+
+
+def test_unavailable_covers_functions_with_free_variables(monkeypatch):
+    import types
+
+    library = types.ModuleType("closures_lib")
+    exec("def make(k):\n    def scaled(x):\n        return k * x\n    return scaled\nscaled = make(3)\n"
+         "class Base:\n    def size(self):\n        return 1\n"
+         "class Child(Base):\n    def size(self):\n        return super().size() + 1\n", vars(library))
+    monkeypatch.setitem(sys.modules, "closures_lib", library)
+    assert library.scaled.__code__.co_freevars == ("k",) and library.Child.size.__code__.co_freevars == ("__class__",)
+    namespace = {"scaled": library.scaled, "Child": library.Child}
+    student = Student(snippet.in_process(namespace), np.random.default_rng(0))
+    for name, code in (("closures_lib.scaled", "result = scaled(2)"), ("closures_lib.Child.size", "result = Child().size()")):
+        assert f"raised NotImplementedError: {name} is off-limits in this exercise" in failure(student.run, code,
+                                                                                                 unavailable=[name])
+    assert student.run("result = [scaled(2), Child().size()]") == [6, 2]  # put back, closures intact
 
 
 def test_replace_puts_reference_code_in_the_notebook_then_restores(student):

@@ -393,6 +393,29 @@ def test_validate_the_example_lab(capsys):
     assert lines[2].startswith("  ✅ the solutions: 8/8 points") and lines[3].startswith("  ✅ the student release: 0/8")
 
 
+def test_validate_says_a_broken_test_is_the_graders_problem(tmp_path, capsys):
+    """A test whose snippet does not compile fails in the sandboxed run as the grader's problem, never the student's."""
+    lab = Path(shutil.copytree(REPO / "labs" / "_example", tmp_path / "example"))
+    with open(lab / "tests" / "public" / "test_example.py", "a") as tests:
+        tests.write(textwrap.dedent('''
+
+            @pytest.mark.exercise("ex1")
+            @pytest.mark.points(1)
+            def test_broken_snippet(student):
+                student.run("result = relu(1.0)\\n" + """
+                    extra = 1
+                """)
+        '''))
+    assert main_code("validate", lab) == 1
+    out = capsys.readouterr().out
+    mistake = "its snippet does not compile (IndentationError: unexpected indent (<test snippet>, line 3))"
+    problem = f"grader problem: the test tests/public/test_example.py::test_broken_snippet is broken: {mistake}"
+    assert out.count(problem) == 2, out  # the solutions and the release
+    assert ("fails: tests/public/test_example.py::test_broken_snippet: the grader had a problem with this test, "
+            f"not you (your instructor will fix it and regrade): {mistake}") in out
+    assert "raised" not in out and "Hint" not in out
+
+
 def test_check_in_a_real_kernel(released, tmp_path):
     """labs.check in the student's own kernel: rich ✅/❌ rows under the public-tests label."""
     from nbclient import NotebookClient

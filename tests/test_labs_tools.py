@@ -13,11 +13,14 @@ import pytest
 import labs
 from labs.self_check import LABEL, CheckReport
 from labs.cli import main
+from labs.grading import runner, snippet
 from labs.grading.grade import Grade
+from labs.grading.judge import Grading
 from labs.grading.lab import cell_role, checksum, load_lab
 from labs.grading.release import release, release_all, strip_solutions, student_notebook
 from labs.grading.report import GradesTable, feedback_markdown, results_json
 from labs.grading.restore import restore
+from labs.grading.student_process import Outcome
 from labs.grading.validate import written_problems
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "labs" / "_example"
@@ -227,6 +230,24 @@ def test_validate_reports_tests_that_do_not_load(lab_copy, capsys):
     assert "tests/public/test_broken.py" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("conftest, source, error", [
+    ("tests/conftest.py", "import no_such_helpers", "tests/conftest.py: ModuleNotFoundError: No module named 'no_such_helpers'"),
+    ("tests/public/conftest.py", "import no_such_helpers",
+     "tests/public/conftest.py: ModuleNotFoundError: No module named 'no_such_helpers'"),
+    ("tests/conftest.py", "def pytest_configure(config):\n    raise ValueError('no config')",
+     "pytest could not load the tests: ValueError: no config (in tests/conftest.py)"),
+    ("tests/conftest.py", "pytest_plugins = ['no_such_plugin']",
+     "pytest could not load the tests: Error importing plugin \"no_such_plugin\": No module named 'no_such_plugin'"),
+], ids=["tests", "public", "configure", "plugin"])
+def test_a_conftest_that_does_not_load_is_named_with_its_error(lab_copy, capsys, conftest, source, error):
+    (lab_copy / conftest).write_text(source + "\n")
+    assert runner.collect(lab_copy) == ([], [error])
+    assert run_cli("validate", lab_copy) == 1
+    assert f"- {error}" in capsys.readouterr().out
+    assert run_cli("grade", lab_copy, EXAMPLE / "example.ipynb", "--out", lab_copy.parent / "results") == 2
+    assert error in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("breakage, message", [
     (lambda folder: (folder / "lab.toml").unlink(), "has no lab.toml"),
     (lambda folder: (folder / "lab.toml").write_text("title = 'x"), "not valid TOML"),
@@ -306,6 +327,69 @@ def test_check_explains_problems(student_folder, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NUMTORCH_GRADING", "1")
     labs.check("ex1", namespace={})
     assert "skipped while grading" in capsys.readouterr().out
+
+
+def test_check_names_a_conftest_that_does_not_import(student_folder, capsys):
+    (student_folder / "tests" / "conftest.py").write_text("def broken(:\n")
+    labs.check("ex1", namespace={})
+    out = capsys.readouterr().out
+    assert "❌ problem: tests/conftest.py: SyntaxError: " in out and "no public tests" not in out
+
+
+BROKEN_TEST = '''
+import pytest
+
+
+@pytest.mark.exercise("ex1")
+@pytest.mark.points(1)
+def test_broken_snippet(student):
+    student.run("result = relu(1.0)\\n" + """
+        extra = 1
+    """)  # the author glued a string to an indented block
+
+
+@pytest.mark.exercise("ex1")
+@pytest.mark.points(1)
+def test_missing_library_function(student):
+    student.call("relu", 1.0, unavailable=["numtorch.functional.nope"])
+'''
+
+
+class InProcess:
+    """A stand-in for the sandboxed StudentProcess that answers requests with snippet.answer in this process."""
+
+    alive = True
+
+    def __init__(self, namespace):
+        self.send = snippet.in_process(namespace)
+
+    def request(self, message, timeout):
+        return Outcome("ok"), {"reply": self.send(message)}
+
+
+def test_a_broken_test_is_the_graders_problem_not_the_students(student_folder, capsys):
+    (student_folder / "tests" / "public" / "test_broken.py").write_text(BROKEN_TEST)
+    snippet_error = "its snippet does not compile (IndentationError: unexpected indent (<test snippet>, line 3))"
+    name_error = ("unavailable= names 'numtorch.functional.nope', which is not a Python function of the library "
+                  "(AttributeError: module 'numtorch.functional' has no attribute 'nope')")
+    labs.check("ex1", namespace={"relu": abs})
+    out = capsys.readouterr().out
+    assert f"❌ test_broken_snippet: {runner.BROKEN}: {snippet_error}" in out, out
+    assert f"❌ test_missing_library_function: {runner.BROKEN}: {name_error}" in out
+    assert "IndentationError. Hint" not in out and "raised" not in out
+
+    tests, errors = runner.collect(student_folder)
+    job = {"cells": [], "tests": tests, "tests_root": str(student_folder), "seed": 0, "limits": [30, 60],
+           "submission": "s"}
+    grading = Grading(job, InProcess({"relu": abs}))
+    results = {result["name"]: result for result in grading.run_tests()}
+    assert results["test_broken_snippet"]["message"] == f"{runner.BROKEN}: {snippet_error}"
+    assert not results["test_broken_snippet"]["passed"] and results["test_relu_keeps_positive_values"]["passed"]
+    assert grading.problems == [f"the test tests/public/test_broken.py::test_broken_snippet is broken: {snippet_error}",
+                                f"the test tests/public/test_broken.py::test_missing_library_function is broken: {name_error}"]
+    grade = Grade("alice", list(results.values()), problem="; ".join(grading.problems))
+    assert f"The grader had a problem, not you (your instructor will regrade): the test tests/public" in \
+        feedback_markdown(load_lab(EXAMPLE), grade)
 
 
 def test_check_report_html_escapes_messages():

@@ -46,6 +46,7 @@ class Grading:
         self.outputs = [None] * len(self.cells)  # (outputs, execution count) of each cell that ran
         self.starts = 0
         self.notes = []
+        self.problems = []  # the grader's own: tests that are broken
         self.test_deadline = 0.0
 
     def ensure_process(self, deadline):
@@ -136,9 +137,11 @@ class Grading:
         known = {t["id"]: t for t in self.tests}
         results.update((r["id"], dict(known[r["id"]], passed=r["passed"], message=r["message"]))
                        for r in ran if r["id"] in known)
-        self.notes += [f"A test file could not be loaded: {error}" for error in errors]
+        self.problems += [f"a test file could not be loaded: {error}" for error in errors]
+        self.problems += [f"the test {r['id']} is broken: {r['broken']}" for r in ran if r.get("broken")]
         rest = [t for t in self.tests if t["id"] not in results]
-        results.update((t["id"], dict(t, passed=False, message="not run (see the notes)")) for t in rest)
+        unloaded = "not run: the grader could not load this test (not your fault)"
+        results.update((t["id"], dict(t, passed=False, message=unloaded)) for t in rest)
         return [results[t["id"]] for t in self.tests]
 
 
@@ -156,15 +159,15 @@ def judge(job):
     cpu = total_limit + len(job["tests"]) * cell_limit + 60
     process = StudentProcess(job["mode"], job["packages"], job["work"], cpu, job["seed"])
     grading = Grading(job, process)
-    problem = ""
     try:
         grading.run_notebook()
         results = grading.run_tests()
     except StartError as error:
-        problem = str(error)
+        grading.problems.append(str(error))
         results = [dict(t, passed=False, message=f"not graded: {error}") for t in job["tests"]]
     finally:
         process.stop()
+    problem = "; ".join(grading.problems)
     notes = grading.cell_notes() + grading.notes + [f"{sandbox.NOT_SANDBOXED}."] * (job["mode"] == "none")
     return {"tests": results, "notes": notes, "outputs": grading.outputs, "problem": problem}
 

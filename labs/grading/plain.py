@@ -60,9 +60,9 @@ class _Budget:
             raise NotPlainData(f"more than {MAX_BYTES // 1_000_000} MB of data", path)
 
 
-def encode(value):
-    """`value` as a JSON-ready tree; NotPlainData when some part of it is not plain data."""
-    return _encode(value, "result", 0, _Budget())
+def encode(value, path="result"):
+    """`value` as a JSON-ready tree; NotPlainData when some part of it is not plain data (`path` names `value`)."""
+    return _encode(value, path, 0, _Budget())
 
 
 def _encode(value, path, depth, budget):
@@ -111,7 +111,7 @@ def _array_text(array, path, budget):
         raise NotPlainData(f"array of dtype {getattr(array, 'dtype', type(array).__name__)}", path)
     budget.spend(array.nbytes, path)
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buffer, np.require(array, requirements="C"), allow_pickle=False)  # 0-d stays 0-d
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -7,18 +7,25 @@ the sandboxed worker that ran the submission), and the grader when it lists a la
 Test files are plain pytest functions marked ``@pytest.mark.exercise("<id>")`` and
 ``@pytest.mark.points(<n>)``. Feedback is the assertion message: assertions are not rewritten
 (``--assert=plain``), so a failing test shows exactly the message its author wrote, and never its source.
+A test that raises `labs.testing.BrokenTest` (its author's mistake) fails with a message saying so, and its
+result's `broken` says what is wrong, for the grader to report as its own problem.
 """
+import contextlib
 import hashlib
+import io
 import os
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _pytest.config import ConftestImportFailure  # not exported by pytest itself
 
-from labs.testing import Student
+from labs.testing import BrokenTest, Student
 
 TEST_DIRS = ("tests/public", "tests/hidden")
+BROKEN = "the grader had a problem with this test, not you (your instructor will fix it and regrade)"
 
 
 def inputs_rng(lab_seed, test_id, submission=None):
@@ -63,6 +70,17 @@ class _Plugin:
         config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
         config.addinivalue_line("markers", "points(n): the points this test is worth")
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_load_initial_conftests(self, early_config):
+        """A conftest.py next to the test folders that fails to import is an error naming it (pytest would stop
+        before collecting anything, saying so only on stderr)."""
+        try:
+            return (yield)
+        except ConftestImportFailure as failure:
+            where = Path(os.path.relpath(failure.path, early_config.rootpath)).as_posix()
+            self.errors.append(f"{where}: {type(failure.cause).__name__}: {failure.cause}")
+            raise
+
     def pytest_collectreport(self, report):
         if report.failed:
             self.errors.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1]}")
@@ -86,6 +104,8 @@ class _Plugin:
         if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
             result = dict(describe(item), passed=call.excinfo is None)
             result["message"] = "" if call.excinfo is None else failure_message(call.excinfo, item)
+            broken = call.excinfo is not None and call.excinfo.errisinstance(BrokenTest)
+            result["broken"] = str(call.excinfo.value) if broken else ""
             self.results.append(result)
             if self.on_result:
                 self.on_result(result)
@@ -111,6 +131,8 @@ def describe(item):
 def failure_message(excinfo, item):
     """What the student reads: the assertion message, or the error their code raised and where."""
     error = excinfo.value
+    if isinstance(error, BrokenTest):
+        return f"{BROKEN}: {error}"
     if isinstance(error, AssertionError):
         return str(error) or "the test failed (it gives no message)"
     where = ""
@@ -143,24 +165,39 @@ def run(root, send, dirs=TEST_DIRS, exercise=None, skip=(), seed=0, submission=N
 
     `send` carries the requests of the `student` fixture to the student's code (labs.testing.Student);
     `seed` is the lab's and `submission` the submission's hash (for hidden tests' `rng`). `tests` lists every
-    selected test, `results` one entry per test that ran (passed, message) and `errors` the test files that
-    could not be loaded. Only tests of `exercise` run when it is given, and none whose id is in `skip`;
-    `before_test(test_id)` is called as each test starts, `on_result(result)` as it ends.
+    selected test, `results` one entry per test that ran (passed, message, and broken: what the test's author
+    got wrong, or "") and `errors` the test and conftest.py files that could not be loaded, each with its error.
+    Only tests of `exercise` run when it is given, and none whose id is in `skip`; `before_test(test_id)` is
+    called as each test starts, `on_result(result)` as it ends.
     """
     plugin = _Plugin(send, exercise=exercise, skip=skip, seed=seed, submission=submission, before_test=before_test,
                      on_result=on_result)
     _forget_test_modules(root)
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    said = io.StringIO()  # what pytest prints when it cannot start (its terminal reporter is off)
     try:
-        pytest.main(_pytest_args(str(root), dirs, collect_only), plugins=[plugin])
+        with contextlib.redirect_stderr(said):
+            status = pytest.main(_pytest_args(str(root), dirs, collect_only), plugins=[plugin])
+        if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) and not plugin.errors:
+            plugin.errors.append(f"pytest could not load the tests: {startup_error(said.getvalue(), str(root))}")
     finally:
+        sys.stderr.write(said.getvalue())
         _forget_test_modules(root)
         if saved is None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
     return plugin.tests, plugin.results, plugin.errors
+
+
+def startup_error(text, root):
+    """pytest's error as it printed it when it could not start: its last line (without "ERROR: " or
+    "INTERNALERROR> "), and the last file of the lab named in its traceback."""
+    lines = [line for line in text.splitlines() if line.strip()] or ["(it printed nothing)"]
+    error = re.sub(r"^(INTERNALERROR>|ERROR:)\s*", "", lines[-1]).strip()
+    files = [path for path in re.findall(r'File "([^"]+)"', text) if path.startswith(root + os.sep)]
+    return error + (f" (in {Path(os.path.relpath(files[-1], root)).as_posix()})" if files else "")
 
 
 def collect(root, dirs=TEST_DIRS):

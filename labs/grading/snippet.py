@@ -4,11 +4,16 @@ A request is a dict of plain data from the judge; the reply is one too (see `lab
 
     {"op": "run", "code": ..., "inputs": <encoded>, "seed": 7, "unavailable": [...], "replace": {...}}
         -> {"ok": True, "result": <encoded>}
-         | {"ok": False, "kind": "error" | "not_written" | "not_defined" | "not_plain", "type": ..., "message": ...}
+         | {"ok": False, "kind": "error" | "not_written" | "not_defined" | "not_plain" | "test_error",
+            "type": ..., "message": ...}
     {"op": "defines", "name": "relu"} -> {"ok": True, "result": true}
 
+"test_error" is the test author's mistake, found before any student code runs: the snippet or a `replace=`
+source does not compile, or an `unavailable=` name is no library function (see `prepared`).
+
 This module runs where the student's code runs (the sandboxed worker at grading, the notebook itself under
-labs.check), so nothing it says is trusted: the judge decides what a reply is worth.
+labs.check), so nothing it says is trusted: the judge decides what a reply is worth (a "test_error" counts only
+when `broken(request)` finds the same mistake in the judge).
 """
 import builtins
 import contextlib
@@ -23,8 +28,13 @@ import numtorch as nt
 from labs.grading import plain
 
 SNIPPET = "<test snippet>"  # the file name of a snippet's code in tracebacks
+REFERENCE = "<reference code>"  # the file name of replace= sources
 MESSAGE_LIMIT = 500  # characters of a student's error message sent back
 OFF_LIMITS = "{} is off-limits in this exercise: write it yourself"
+
+
+class BrokenRequest(Exception):
+    """A request the test author got wrong: it says what is wrong, never a word about the student."""
 
 
 def answer(namespace, request):
@@ -32,11 +42,15 @@ def answer(namespace, request):
     try:
         if request["op"] == "defines":
             return {"ok": True, "result": plain.encode(request["name"] in namespace)}
+        code, sources, functions = prepared(request)
+    except BrokenRequest as error:
+        return failure("test_error", "BrokenRequest", str(error))
+    try:
         inputs = plain.decode(request["inputs"], tensor=to_tensor)
         seeded(request["seed"])
-        with off_limits(request["unavailable"]), replaced(namespace, request["replace"]):
+        with off_limits(functions), replaced(namespace, sources):
             scope = dict(namespace, np=np, nt=nt, **inputs)
-            exec(compile(request["code"], SNIPPET, "exec"), scope)
+            exec(code, scope)
         return {"ok": True, "result": plain.encode(scope.get("result"))}
     except plain.NotPlainData as error:
         return failure("not_plain", error.kind, error.path)
@@ -45,11 +59,46 @@ def answer(namespace, request):
             return failure("error", "NotImplementedError", short(error))
         return failure("not_written", "NotImplementedError", innermost(error).name)
     except NameError as error:
-        if innermost(error).filename == SNIPPET and error.name not in namespace:
+        if innermost(error).filename in (SNIPPET, REFERENCE) and error.name not in namespace:  # the test's code
             return failure("not_defined", "NameError", error.name)
         return failure("error", "NameError", short(error))
     except (Exception, SystemExit) as error:  # sys.exit() in a function is that function's error
         return failure("error", type(error).__name__, short(error))
+
+
+def prepared(request):
+    """(snippet code, replace= codes, unavailable= functions with their names) of a "run" request, made before
+    any student code runs; BrokenRequest when the test's own code does not compile or names no library function."""
+    code = compiled(request["code"], SNIPPET, "its snippet")
+    sources = [compiled(source, REFERENCE, f"its replace= source for `{name}`")
+               for name, source in request["replace"].items()]
+    return code, sources, [(library_function(name), name) for name in request["unavailable"]]
+
+
+def broken(request):
+    """What the test author got wrong in a "run" request (checked where it is called: the judge), or None."""
+    try:
+        prepared(request)
+    except BrokenRequest as error:
+        return str(error)
+    return None
+
+
+def compiled(source, filename, what):
+    """The code object of the test's `source`, or BrokenRequest saying why it does not compile."""
+    try:
+        return compile(source, filename, "exec")
+    except (SyntaxError, ValueError, TypeError) as error:  # ValueError: a null byte; TypeError: not a string
+        raise BrokenRequest(f"{what} does not compile ({type(error).__name__}: {short(error)})") from None
+
+
+def library_function(dotted):
+    """function_named(dotted), or BrokenRequest naming what is missing."""
+    try:
+        return function_named(dotted)
+    except (ImportError, LookupError, AttributeError, TypeError) as error:
+        raise BrokenRequest(f"unavailable= names {dotted!r}, which is not a Python function of the library "
+                            f"({type(error).__name__}: {short(error)})") from None
 
 
 def in_process(namespace):
@@ -94,9 +143,8 @@ def seeded(seed):
 
 
 @contextlib.contextmanager
-def off_limits(names):
-    """Each named library function raises NotImplementedError while the snippet runs (its __code__ swapped)."""
-    functions = [(function_named(name), name) for name in names]
+def off_limits(functions):
+    """Each (function, its dotted name) raises NotImplementedError while the snippet runs (its __code__ swapped)."""
     saved = [fn.__code__ for fn, _ in functions]
     try:
         for fn, name in functions:
@@ -139,11 +187,11 @@ def stub_code(code, message):
 
 @contextlib.contextmanager
 def replaced(namespace, sources):
-    """Names of `namespace` replaced by the reference code in `sources` ({name: source}), then put back."""
+    """Names of `namespace` replaced by running the compiled reference code `sources` in it, then put back."""
     before = dict(namespace)
     try:
-        for source in sources.values():
-            exec(compile(source, "<reference code>", "exec"), namespace)
+        for source in sources:
+            exec(source, namespace)
         yield
     finally:
         if sources:
