@@ -1,5 +1,5 @@
 """`make lab`, the README's main command, does what it says: its recipe, run line by line as make would,
-installs the NumTorch kernel, releases the six labs and serves them in JupyterLab at the printed URL."""
+installs the NumTorch kernel, releases the labs and serves them in JupyterLab at the printed URL."""
 
 import json
 import os
@@ -49,7 +49,8 @@ def test_make_lab_releases_the_labs_and_serves_them(tmp_path):
     for line in (install_kernel, release):
         subprocess.run(shlex.split(line), cwd=REPO, env=env, check=True, capture_output=True)
     labs = sorted(p.name for p in work.iterdir())
-    assert labs == ["01_tensors", "02_autograd", "03_operations", "04_training", "05_optimizers", "06_recurrent"]
+    assert labs == sorted(path.name for path in (REPO / "labs").glob("[0-9]*") if path.is_dir())
+    assert len(labs) == 12
 
     log = tmp_path / "server.log"
     with open(log, "wb") as out:

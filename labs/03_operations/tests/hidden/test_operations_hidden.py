@@ -54,7 +54,7 @@ def test_sum_3d_and_negative_dims(check_op, rng):
 def test_expand_other_dims_and_exact_shape(check_op, rng):
     m = rng.normal(size=shape(rng, 2, 2))
     for dim, copies in [(-1, int(rng.integers(2, 5))), (2, 2), (0, 1), (1, int(rng.integers(2, 5))), (0, 3)]:
-        check_op("MyExpand", lambda a: a.expand(dim, copies), [m], exact_shapes=True, dim=dim, copies=copies)
+        check_op("MyExpand", lambda a: a.expand(dim=dim, copies=copies), [m], exact_shapes=True, dim=dim, copies=copies)
 
 
 def random_pair(rng):

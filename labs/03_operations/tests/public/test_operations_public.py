@@ -40,7 +40,7 @@ def test_sum(check_op, rng):
 @pytest.mark.points(1)
 def test_expand(check_op, rng):
     for shape, dim, copies in [((4,), 0, 3), ((2, 3), 1, 5)]:
-        check_op("MyExpand", lambda a: a.expand(dim, copies), [rng.normal(size=shape)], exact_shapes=True,
+        check_op("MyExpand", lambda a: a.expand(dim=dim, copies=copies), [rng.normal(size=shape)], exact_shapes=True,
                  dim=dim, copies=copies)
 
 

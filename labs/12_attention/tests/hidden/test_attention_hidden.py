@@ -80,10 +80,10 @@ def test_multi_head_against_reference(student, rng):
                           hint="reshape to (B, T, H, C/H) then transpose to (B, H, T, C/H); attend; transpose back, "
                                "reshape to (B, T, C), then @ wo.", replace=REFERENCE, unavailable=UNAVAILABLE)
         expected = reference_heads(x, ws, upstream, n_heads, causal)
-        hint = ("Hint: split the channels into heads with reshape(B, T, H, C // H) and transpose(0, 2, 1, 3) (a plain "
-                "reshape to (B, H, T, C/H) mixes positions), use causal_mask(T) only when causal, and project with wo.")
         assert np.shape(got["weights"]) == expected["weights"].shape and np.allclose(got["weights"], expected["weights"], atol=1e-6), (
-            f"with {n_heads} heads (causal={causal}) the attention weights differ from the reference. {hint}")
+            f"with {n_heads} heads (causal={causal}) the attention weights differ from the reference. Hint: split the "
+            f"channels into heads with reshape(B, T, H, C // H) and transpose(0, 2, 1, 3) (a plain reshape to "
+            f"(B, H, T, C/H) mixes positions), use causal_mask(T) only when causal, and project with wo.")
         assert np.allclose(got["out"], expected["out"], atol=1e-6), (
             f"with {n_heads} heads (causal={causal}) the output differs from the reference. Hint: join the heads with "
             f"transpose(0, 2, 1, 3) then reshape(B, T, C), and multiply by wo.")
