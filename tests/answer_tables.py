@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 import nbformat
+import pytest
 
 from labs.grading import runner
 from labs.grading.grade import Limits, grade_all
@@ -152,3 +153,32 @@ def answer(lab, cell, label, keeps, *edits, says=""):
         assert new.count(old) == 1, f"{label}: {old!r} is not in answer cell {cell!r} once"
         new = new.replace(old, text)
     return Answer(exercise, f"{cell}: {label}", cell, source, new, keeps, says)
+
+
+def table_tests(lab, rows, independent=()):
+    """The tests of a lab's table, to assign to module-level names in its test file:
+
+        (test_every_exercise_has_wrong_answers_and_a_valid_alternative,
+         test_the_points_the_text_states_and_hidden_tests_carry_half, grades, test_answer) = table_tests(LAB, ROWS)
+
+    the table's coverage, the points the lab's text states and the hidden tests' share, the `grades` fixture
+    (the whole table graded once per module) and one slow test per row."""
+
+    def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
+        check_coverage(lab, rows)
+
+    def test_the_points_the_text_states_and_hidden_tests_carry_half():
+        check_stated_points(lab)
+        check_hidden_share(lab)
+
+    @pytest.fixture(scope="module")
+    def grades(tmp_path_factory):
+        return grade_table(lab, rows, tmp_path_factory.mktemp(f"{lab.folder.name}_answers"), independent)
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("row", rows, ids=[row.label for row in rows])
+    def test_answer(grades, row):
+        check_row(lab, row, grades[row.label], graded_with(rows, independent, row))
+
+    return (test_every_exercise_has_wrong_answers_and_a_valid_alternative,
+            test_the_points_the_text_states_and_hidden_tests_carry_half, grades, test_answer)

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_hidden_share, check_row,
-                           check_stated_points, grade_table, graded_with)
+from answer_tables import Answer, KEEPS, LOSES, table_tests
 from labs.grading.lab import cell_role, load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "04_training")
@@ -94,25 +93,8 @@ ROWS = [
 # comes from the student's accuracy: neither is ever packed with the pieces it calls.
 INDEPENDENT = [["mlp", "train_step", "cross_entropy", "accuracy"], ["xor", "moons"]]
 
-
-@pytest.fixture(scope="module")
-def grades(tmp_path_factory):
-    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab04_answers"), INDEPENDENT)
-
-
-def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
-    check_coverage(LAB, ROWS)
-
-
-def test_the_points_the_text_states_and_hidden_tests_carry_half():
-    check_stated_points(LAB)
-    check_hidden_share(LAB)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("row", ROWS, ids=[row.label for row in ROWS])
-def test_answer(grades, row):
-    check_row(LAB, row, grades[row.label], graded_with(ROWS, INDEPENDENT, row))
+(test_every_exercise_has_wrong_answers_and_a_valid_alternative,
+ test_the_points_the_text_states_and_hidden_tests_carry_half, grades, test_answer) = table_tests(LAB, ROWS, INDEPENDENT)
 
 
 def solved_lab():

@@ -3,10 +3,8 @@ valid alternatives keep full marks (tests/answer_tables.py grades them all in on
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from answer_tables import (KEEPS, LOSES, answer, check_coverage, check_hidden_share, check_row, check_stated_points,
-                           grade_table, graded_with)
+from answer_tables import KEEPS, LOSES, answer, table_tests
 import numtorch as nt
 from labs.grading.lab import cell_role, load_lab
 from numtorch import landscapes
@@ -87,25 +85,8 @@ ROWS = [
 
 INDEPENDENT = [LAB.exercises()]  # no lab 5 test uses another exercise's answer
 
-
-def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
-    check_coverage(LAB, ROWS)
-
-
-def test_the_points_the_text_states_and_hidden_tests_carry_half():
-    check_stated_points(LAB)
-    check_hidden_share(LAB)
-
-
-@pytest.fixture(scope="module")
-def grades(tmp_path_factory):
-    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab05_answers"), INDEPENDENT)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("row", ROWS, ids=[row.label for row in ROWS])
-def test_answer(grades, row):
-    check_row(LAB, row, grades[row.label], graded_with(ROWS, INDEPENDENT, row))
+(test_every_exercise_has_wrong_answers_and_a_valid_alternative,
+ test_the_points_the_text_states_and_hidden_tests_carry_half, grades, test_answer) = table_tests(LAB, ROWS, INDEPENDENT)
 
 
 def test_the_figures_the_text_states():

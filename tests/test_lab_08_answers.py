@@ -1,10 +1,7 @@
 """Lab 8 (activations and initialization): the wrong-answer table, graded in one batch by the real grader."""
 from pathlib import Path
 
-import pytest
-
-from answer_tables import (KEEPS, LOSES, answer, check_coverage, check_hidden_share, check_row, check_stated_points,
-                           grade_table, graded_with)
+from answer_tables import KEEPS, LOSES, answer, table_tests
 from labs.grading.lab import load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "08_activations_init")
@@ -47,23 +44,7 @@ ROWS = [
 ]
 INDEPENDENT = [LAB.exercises()]  # every test of this lab uses stand-ins for the other exercises
 
+(test_every_exercise_has_wrong_answers_and_a_valid_alternative,
+ test_the_points_the_text_states_and_hidden_tests_carry_half, grades, test_answer) = table_tests(LAB, ROWS, INDEPENDENT)
 
 
-def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
-    check_coverage(LAB, ROWS)
-
-
-def test_the_points_the_text_states_and_hidden_tests_carry_half():
-    check_stated_points(LAB)
-    check_hidden_share(LAB)
-
-
-@pytest.fixture(scope="module")
-def grades(tmp_path_factory):
-    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab08_answers"), INDEPENDENT)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("row", ROWS, ids=[row.label for row in ROWS])
-def test_answer(grades, row):
-    check_row(LAB, row, grades[row.label], graded_with(ROWS, INDEPENDENT, row))
