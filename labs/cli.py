@@ -4,6 +4,7 @@
     numtorch-labs release labs/01_tensors --out build/01_tensors [--gradescope]
     numtorch-labs release-all --out work
     numtorch-labs grade build/01_tensors/autograder submissions/*.ipynb --out results [-j 2]
+    numtorch-labs fetch 04_training [--out DIR]          a lab's student copy (also: fetch all --out work)
 """
 import argparse
 import sys
@@ -40,6 +41,18 @@ def release_all_command(args):
         print(f"  {path}" + ("  (kept: your work is there; delete it for a fresh copy)" if kept else ""))
     if not released:
         print(f"no labs found in {args.labs} (folders named like 01_tensors)")
+    return 0
+
+
+def fetch_command(args):
+    from labs.fetch import fetch, known_labs
+
+    names = list(known_labs()) if args.lab == "all" else [args.lab]
+    for name in names:
+        out = Path(args.out or ".") / name if args.lab == "all" else args.out
+        notebook, kept = fetch(name, out)
+        print(f"{notebook}: " + ("kept: it has your changes; rename or delete it for a fresh copy" if kept else
+                                 f"the notebook, with its public tests and data in {notebook.parent}"))
     return 0
 
 
@@ -128,6 +141,14 @@ def parser():
     release_all.add_argument("--out", required=True, help="output folder, e.g. work")
     release_all.add_argument("--labs", default=LABS, type=Path, help="folder holding the labs (default: %(default)s)")
     release_all.set_defaults(run=release_all_command)
+
+    fetch = commands.add_parser("fetch", help="get a lab's student copy: notebook, public tests, data",
+                                description="Write a lab's student notebook, public tests and data into OUT "
+                                "(default ./LAB). Files already there are refreshed, but a notebook you changed is "
+                                "kept. LAB is a folder name (04_training), a number (4) or `all` (each into OUT/LAB).")
+    fetch.add_argument("lab", metavar="LAB", help="the lab, e.g. 04_training, or all")
+    fetch.add_argument("--out", type=Path, help="output folder (default: ./LAB, or . for all)")
+    fetch.set_defaults(run=fetch_command)
 
     grade = commands.add_parser("grade", help="grade submissions with a real kernel",
                                 description="Grade notebooks: OUT/<name>/results.json (Gradescope format), "

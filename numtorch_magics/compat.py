@@ -1,0 +1,31 @@
+"""What differs between the IPython / ipykernel versions NumTorch supports, in one place.
+
+Colab runs IPython 7.34 and ipykernel 6.17 (and breaks if they are upgraded), so the magics import their
+IPython and ipykernel names from here: the real ones when the installed version has them, else a stand-in
+that does the same or, for a cosmetic feature, nothing.
+"""
+import json
+from pathlib import Path
+
+from ipykernel import kernelspec
+
+try:
+    from IPython.core.magic import output_can_be_silenced
+except ImportError:  # IPython < 8.10: a trailing ";" cannot silence a cell magic's result there anyway
+    def output_can_be_silenced(magic):
+        """Mark `magic` as silenceable by a trailing ";" (a no-op before IPython 8.10)."""
+        return magic
+
+
+def write_kernel_spec(path=None, overrides=None, extra_arguments=None, python_arguments=None):
+    """ipykernel's write_kernel_spec, returning the folder as a str (jupyter_client 6 needs one);
+    `python_arguments` (ipykernel >= 6.19) are put into kernel.json by hand on older ipykernels."""
+    if python_arguments is None or "python_arguments" in kernelspec.write_kernel_spec.__code__.co_varnames:
+        extra = {} if python_arguments is None else {"python_arguments": python_arguments}
+        return str(kernelspec.write_kernel_spec(path, overrides=overrides, extra_arguments=extra_arguments, **extra))
+    path = kernelspec.write_kernel_spec(path, overrides=overrides, extra_arguments=extra_arguments)
+    spec_file = Path(path) / "kernel.json"
+    spec = json.loads(spec_file.read_text())
+    spec["argv"][1:1] = python_arguments  # right after the Python executable, before -m ipykernel_launcher
+    spec_file.write_text(json.dumps(spec, indent=1))
+    return str(path)
