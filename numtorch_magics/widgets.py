@@ -16,6 +16,7 @@ import os
 import ipywidgets as w
 
 from numtorch.landscapes import LANDSCAPES
+from numtorch_magics.compat import widget_mimebundle
 from numtorch_magics.controllers import OPTIMIZERS, LandscapeController, StepperController, optimizer_label
 
 
@@ -88,7 +89,7 @@ class _Controls:
     def _repr_mimebundle_(self, include=None, exclude=None):
         if grading():
             return {"text/html": self.controller.html(), "text/plain": repr(self)}
-        return self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        return widget_mimebundle(self.widget, include, exclude)
 
 
 def _button(description, icon, tooltip):
