@@ -7,12 +7,22 @@ stand-in that does the same or, for a cosmetic feature, nothing.
 import json
 from pathlib import Path
 
+from IPython.core import magic_arguments
+from IPython.utils.process import arg_split
+
 try:
     from IPython.core.magic import output_can_be_silenced
 except ImportError:  # IPython < 8.10: a trailing ";" cannot silence a cell magic's result there anyway
     def output_can_be_silenced(magic):
         """Mark `magic` as silenceable by a trailing ";" (a no-op before IPython 8.10)."""
         return magic
+
+
+def parse_argstring(magic_func, argstring, *, partial=False):
+    """IPython's parse_argstring; with `partial` (IPython >= 8), (options, words it does not know)."""
+    if not partial:
+        return magic_arguments.parse_argstring(magic_func, argstring)
+    return magic_func.parser.parse_known_args(arg_split(argstring))
 
 
 def write_kernel_spec(path=None, overrides=None, extra_arguments=None, python_arguments=None):
