@@ -28,10 +28,10 @@ def public_results(exercise, namespace, folder):
     """(results, problems) of the public tests of `exercise` in `folder`/tests/public."""
     if not (folder / "tests" / "public").is_dir():
         return [], [f"there is no tests/public folder in {folder}: open this notebook from its lab folder"]
-    from labs.grading import runner
+    from labs.grading import runner, snippet
 
-    tests, results, errors = runner.run(folder, namespace, dirs=("tests/public",), exercise=exercise,
-                                        seed=lab_seed(folder))
+    tests, results, errors = runner.run(folder, snippet.in_process(namespace), dirs=("tests/public",),
+                                        exercise=exercise, seed=lab_seed(folder))
     if not tests and not errors:
         errors = [f"there are no public tests for exercise '{exercise}' (is the name right?)"]
     return results, errors

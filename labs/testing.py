@@ -1,137 +1,139 @@
-"""Helpers for lab tests (tests/public and tests/hidden): `from labs.testing import get, call`.
+"""Helpers for lab tests (the judge's side): `from labs.testing import StudentError, close, expect`.
 
-A lab test reads the executed notebook through the fixture `ns` and calls the student's code. These helpers
-turn what goes wrong there into a failure a student can act on, always with a hint:
+A lab test drives the student's code through the fixture `student` (a `Student`) and gets back plain data
+(notes/TEST_API.md). What goes wrong on the student's side becomes a `StudentError` whose message names the
+call, the error and a hint; `expect` and `close` compare what came back with what the test computed:
 
-    mse = get(ns, "mse")                                    # not defined: says so, and which cell to run
-    got = call(mse, pred, target, hint="average the squared differences")   # a crash: the error and the hint
-
-and check what NumTorch labs ask for: `tensor` (a result is an nt.Tensor), `close` (a number),
-`operation`, `assert_forward`, `assert_gradients`, `backward_shapes` and `engine_unbroadcast` (an
-nt.Operation the student writes). The grader protects this module: whatever a notebook replaces in it is
-put back before the tests run.
+    out = student.call("relu", x, hint="np.maximum(x, 0)")             # a crash fails with the hint
+    expect(out, np.maximum(x, 0), "relu(x)", hint="negative values become 0")
 """
+import textwrap
+
 import numpy as np
 
-import numtorch as nt
-from labs.grading.runner import DEFINE_HINT, not_defined
-from numtorch.errors import GradcheckError
-from numtorch.testing import gradcheck
+from labs.grading import plain
+from labs.grading.plain import TensorData
 
+__all__ = ["Student", "StudentError", "TensorData", "close", "describe", "expect"]
+
+DEFINE_HINT = "run the cell that defines it (and every cell above it) without errors, and check its name."
 SCRATCH_HINT = "call it the same way in a scratch cell to see the whole error."
 STUB_HINT = "replace `raise NotImplementedError()` with your code"
-FORWARD_HINT = "the forward was written for you; put it back as it was."
+PLAIN_HINT = "return the value itself (a number, an array or a tensor), not an object that holds it."
 
 
-def get(ns, name, hint=DEFINE_HINT):
-    """ns[name]; when the notebook does not define `name`, a failure that says so, with the hint."""
-    if name not in ns:
-        raise not_defined(name, hint)
-    return ns[name]
+class StudentError(AssertionError):
+    """The student's code failed a test's request; the message says what was called, what went wrong, the hint."""
 
 
-def call(fn, *args, hint=None, what=None):
-    """fn(*args); an error in the student's code becomes a failure naming the call, the error and the hint.
+class Student:
+    """The handle on the student's process, given to tests as the fixture `student`.
 
-    `what` names the call (default: fn's name and its arguments). Without `hint`, a crash tells the student
-    to repeat the call in a scratch cell to see the whole error.
+    `send(request) -> reply` carries one request (a dict of plain data, see labs/grading/snippet.py) to the
+    student's process and brings its reply back: in-process under labs.check, to the sandboxed worker at
+    grading. Every reply is decoded here, on the judge's side, as plain data. `rng` draws the default seeds.
     """
-    try:
-        return fn(*args)
-    except NotImplementedError as error:
-        advice = STUB_HINT + (f"; {hint}" if hint else ".")
-        raise AssertionError(f"{what or described(fn, args)}: {not_written(error)}. Hint: {advice}") from None
-    except Exception as error:
-        raise AssertionError(f"{what or described(fn, args)} raised {type(error).__name__}: {error}. "
-                             f"Hint: {hint or SCRATCH_HINT}") from None
+
+    def __init__(self, send, rng):
+        self.send, self.rng = send, rng
+
+    def run(self, code, *, what=None, hint=None, seed=None, unavailable=(), replace=None, **inputs):
+        """Run `code` in a copy of the notebook's namespace with `inputs`; return its `result` as plain data."""
+        code = textwrap.dedent(code).strip("\n")
+        what = what or snippet_name(code)
+        seed = int(self.rng.integers(2**31)) if seed is None else int(seed)
+        request = {"op": "run", "code": code, "inputs": plain.encode(inputs), "seed": seed,
+                   "unavailable": list(unavailable), "replace": dict(replace or {})}
+        return self._result(self.send(request), what, hint)
+
+    def call(self, name, *args, what=None, hint=None, seed=None, unavailable=(), replace=None):
+        """`name(*args)` in the student's namespace, as plain data."""
+        if not name.isidentifier():
+            raise ValueError(f"student.call needs a name, not {name!r}")
+        what = what or f"{name}({', '.join(map(describe, args))})"
+        return self.run(f"result = {name}(*args)", what=what, hint=hint, seed=seed, unavailable=unavailable,
+                        replace=replace, args=list(args))
+
+    def defines(self, name):
+        """Whether the notebook defines `name`."""
+        return self._result(self.send({"op": "defines", "name": name}), f"defines({name!r})", None) is True
+
+    def _result(self, reply, what, hint):
+        if not isinstance(reply, dict) or reply.get("ok") is not True:
+            raise StudentError(failure_message(reply if isinstance(reply, dict) else {}, what, hint))
+        try:
+            return plain.decode(reply.get("result"))
+        except plain.NotPlainData as error:
+            raise StudentError(f"{what} sent back data the grader cannot read: {error}. Hint: {PLAIN_HINT}") from None
 
 
-def described(fn, args):
-    """A call as a failure message shows it: `flatten(Tensor of shape (2, 3, 4))`."""
-    return f"{getattr(fn, '__name__', type(fn).__name__)}({', '.join(map(describe, args))})"
+def failure_message(reply, what, hint):
+    """What a student reads when their side of a request failed (reply fields are shown as text, cut short)."""
+    kind, error_type, message = (str(reply.get(key, ""))[:600] for key in ("kind", "type", "message"))
+    if kind == "not_defined":
+        return f"your notebook defines no `{message}`. Hint: {DEFINE_HINT}"
+    if kind == "not_written":
+        return (f"{what}: {message} is not written yet (it still raises NotImplementedError). "
+                f"Hint: {STUB_HINT}{f'; {hint}' if hint else '.'}")
+    if kind == "not_plain":
+        where = f" (in {message})" if message not in ("", "result") else ""
+        return f"{what} returned {article(error_type)}{where}, expected numbers, arrays, strings or tensors. Hint: {hint or PLAIN_HINT}"
+    return f"{what} raised {error_type or 'an error'}: {message}. Hint: {hint or SCRATCH_HINT}"
+
+
+def article(noun):
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def snippet_name(code):
+    """A snippet as a failure message names it: its first line, cut short."""
+    first = code.splitlines()[0].strip() if code else "the test's code"
+    return first if len(first) <= 60 else first[:57] + "..."
 
 
 def describe(value):
-    """An argument as a failure message shows it: its repr when short, else its shape, name or type."""
-    try:
-        text = repr(value)
-    except Exception:  # a broken __repr__ must not hide the failure being reported
-        text = ""
-    if text and len(text) <= 40 and "\n" not in text and " at 0x" not in text:
+    """A value as a failure message shows it: its repr when short, else its kind and shape."""
+    if isinstance(value, TensorData):
+        return f"a tensor of shape {value.shape}"
+    if isinstance(value, np.ndarray) and value.size > 6:
+        return f"an array of shape {value.shape}"
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    if len(text) <= 60 and "\n" not in text:
         return text
-    shape = getattr(value, "shape", None)
-    if isinstance(shape, tuple):
-        return f"{type(value).__name__} of shape {shape}"
-    return getattr(value, "__name__", type(value).__name__)
-
-
-def not_written(error):
-    """What a NotImplementedError means in a lab: the function that raised it is still the stub."""
-    frame = error.__traceback__
-    while frame.tb_next is not None:
-        frame = frame.tb_next
-    return f"{frame.tb_frame.f_code.co_name} is not written yet (it still raises NotImplementedError)"
-
-
-def tensor(value, what):
-    """`value`, which must be an nt.Tensor; the failure names `what` and how to make one."""
-    if not isinstance(value, nt.Tensor):
-        raise AssertionError(f"{what} should be an nt.Tensor, got {type(value).__name__}. Hint: wrap the data: "
-                             f"nt.Tensor(data) or nt.tensor(data).")
-    return value
+    return f"{article(type(value).__name__)} of length {len(value)}" if hasattr(value, "__len__") else text[:57] + "..."
 
 
 def close(value, expected, atol=1e-4):
-    """value is a number (or a one-element tensor) within `atol` of expected; False for anything else."""
+    """value is a number (or a one-element array or tensor) within `atol` of expected; False for anything else."""
     try:
-        return bool(np.isclose(float(value), expected, atol=atol))
+        array = np.asarray(value.data if isinstance(value, TensorData) else value, dtype=float)
     except (TypeError, ValueError):
         return False
+    return array.size == 1 and bool(np.isclose(array.item(), expected, atol=atol))
 
 
-def operation(ns, name):
-    """The notebook's class `name`, which must subclass nt.Operation."""
-    op = get(ns, name)
-    if not (isinstance(op, type) and issubclass(op, nt.Operation)):
-        raise AssertionError(f"`{name}` is not an nt.Operation subclass. Hint: keep the line "
-                             f"`class {name}(nt.Operation):` as given.")
-    return op
+def same(got, expected, atol=1e-4):
+    """got matches expected: numbers and arrays within `atol` (same shape), containers item by item, else ==."""
+    if isinstance(got, TensorData):
+        got = got.data
+    if isinstance(expected, np.ndarray) or isinstance(got, np.ndarray):
+        got_array, expected_array = np.asarray(got), np.asarray(expected)
+        return (got_array.shape == expected_array.shape and got_array.dtype.kind in "biuf"
+                and bool(np.allclose(got_array, expected_array, atol=atol, equal_nan=True)))
+    if type(expected) in (int, float) and type(got) in (int, float):
+        return close(got, expected, atol)
+    if type(expected) in (list, tuple) and type(got) is type(expected):
+        return len(got) == len(expected) and all(same(g, e, atol) for g, e in zip(got, expected))
+    if type(expected) is dict and type(got) is dict:
+        return got.keys() == expected.keys() and all(same(got[k], expected[k], atol) for k in expected)
+    return type(got) is type(expected) and got == expected
 
 
-def assert_forward(what, fn, arrays, expected, hint=FORWARD_HINT):
-    """fn on constant tensors made from `arrays` gives `expected`."""
-    out = fn(*[nt.tensor(a) for a in arrays])
-    if not np.allclose(out.data, expected):
-        raise AssertionError(f"{what}: forward gives wrong values. Hint: {hint}")
-
-
-def assert_gradients(what, fn, arrays, hint):
-    """backward() of fn agrees with finite differences on `arrays` (numtorch.testing.gradcheck)."""
-    try:
-        gradcheck(fn, *arrays)
-        return
-    except NotImplementedError as error:
-        problem = not_written(error)
-    except GradcheckError as error:
-        problem = str(error)
-    except Exception as error:
-        problem = f"{type(error).__name__}: {error}"
-    shapes = ", ".join(str(np.shape(a)) for a in arrays)
-    raise AssertionError(f"{what} on input shapes {shapes}: {problem}. Hint: {hint}")
-
-
-def backward_shapes(fn, *arrays):
-    """The shapes of the gradients fn's operation returns from backward itself, before the engine sees them."""
-    out = fn(*[nt.tensor(a, requires_grad=True) for a in arrays])
-    try:
-        grads = type(out.grad_fn).backward(out.grad_fn, np.ones_like(out.data))
-    except Exception as error:
-        return f"backward raised {type(error).__name__}: {error}"
-    return [np.shape(g) for g in (grads if isinstance(grads, tuple) else (grads,))]
-
-
-def engine_unbroadcast(grad, shape):
-    """What NumTorch's engine makes of a gradient `grad` for an input of `shape` that was broadcast."""
-    leaf = nt.tensor(np.zeros(shape), requires_grad=True)
-    (leaf + np.zeros(grad.shape)).backward(grad)
-    return leaf.grad.data
+def expect(got, expected, what, hint=None, atol=1e-4):
+    """Fail with "`what` gave <got>, expected <expected>. Hint: ..." unless got matches expected (see `same`)."""
+    if not same(got, expected, atol):
+        shape = ""
+        if isinstance(got, (np.ndarray, TensorData)) and np.shape(expected) != got.shape:
+            shape = f" (shape {got.shape}, expected {np.shape(expected)})"
+        raise AssertionError(f"{what} gave {describe(got)}{shape}, expected {describe(expected)}."
+                             + (f" Hint: {hint}" if hint else ""))

@@ -281,6 +281,7 @@ def test_a_deleted_answer_is_unanswered_and_scratch_cells_run(graded):
     expect(by_name["scratch_cells"])
 
 
+@pytest.mark.xfail(strict=True, reason="tests still run in the submission's kernel; the judge (next commits) fixes it")
 def test_patched_helpers_and_hidden_tracebacks_do_not_fool_the_grader(graded):
     _, by_name = graded
     result = by_name["patched_helpers"]

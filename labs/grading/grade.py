@@ -30,7 +30,7 @@ from labs.grading.release import copy_into, data_files
 from labs.grading.restore import restore
 
 MAX_STARTS = 4  # one start and three restarts per submission
-RUNNER = "__import__('labs.grading.runner').grading.runner"
+RUNNER = "__import__('labs.grading.in_kernel').grading.in_kernel"
 
 
 @dataclass
@@ -92,7 +92,7 @@ class Grading:
                 return False
             self.starts += 1
             await self.kernel.restart()
-            outcome, _ = await self.kernel.run(f"{RUNNER}.protect(seed={self.lab.config['seed']!r})", 60)
+            outcome, _ = await self.kernel.run("import labs.grading.in_kernel", 60)
             if outcome.status != "ok":
                 raise KernelError(f"the grader's first cell failed in the kernel: {outcome.error or outcome.status}")
             await self.replay()

@@ -1,67 +1,63 @@
-"""Run a lab's pytest tests against a notebook namespace.
+"""Run a lab's pytest tests, giving them the fixtures `student` and `rng` (notes/TEST_API.md).
 
-The same code serves three places: `labs.check` in the student's notebook (public tests, one exercise),
-the grader's kernel after the submission has run (all tests, results streamed to a report file), and the
-grader itself when it lists a lab's tests (`collect`). It imports only the standard library and pytest,
-so it is cheap to load in a kernel.
+The same code serves three places: `labs.check` in the student's notebook (public tests of one exercise,
+`student` backed by the notebook's own namespace), the judge at grading (every test, `student` backed by
+the sandboxed worker that ran the submission), and the grader when it lists a lab's tests (`collect`).
 
-Test files are plain pytest functions taking the fixture ``ns`` (a copy of the notebook's namespace),
-marked ``@pytest.mark.exercise("<id>")`` and ``@pytest.mark.points(<n>)``. Feedback is the assertion
-message: assertions are not rewritten (``--assert=plain``), so a failing test shows exactly the message its
-author wrote, and never the test's source.
+Test files are plain pytest functions marked ``@pytest.mark.exercise("<id>")`` and
+``@pytest.mark.points(<n>)``. Feedback is the assertion message: assertions are not rewritten
+(``--assert=plain``), so a failing test shows exactly the message its author wrote, and never its source.
 """
-import importlib
-import json
+import hashlib
 import os
-import random
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from labs.testing import Student
 
 TEST_DIRS = ("tests/public", "tests/hidden")
 
-# Modules whose functions tests rely on. `protect()` records them before the submission runs and
-# `restore_protected()` puts back anything the submission replaced (np.allclose = lambda *a: True, ...).
-PROTECTED = ("builtins", "math", "random", "numpy", "numpy.testing", "pytest", "numtorch.testing", "labs.testing")
-# Names IPython and ipykernel themselves rebind in builtins around every cell.
-KERNEL_BUILTINS = {"exit", "quit", "get_ipython", "display", "input", "_", "__", "___"}
 
-DEFINE_HINT = "run the cell that defines it (and every cell above it) without errors, and check its name."
-
-_saved_modules = {}
-_MISSING = object()
+def inputs_rng(lab_seed, test_id, submission=None):
+    """The generator of a test's inputs: from the lab's seed and the test's id, and for a hidden test also
+    from the submission's hash, so a hidden input that leaks is worthless on the next submission."""
+    parts = [int(lab_seed) % 2**63, digest(test_id)]
+    if is_hidden(test_id):
+        parts.append(digest(submission or ""))
+    return np.random.default_rng(parts)
 
 
-def not_defined(name, hint=DEFINE_HINT):
-    """The failure of a test that needs a name the notebook does not define."""
-    return AssertionError(f"your notebook defines no `{name}`. Hint: {hint}")
+def digest(text):
+    """A stable number from a text (Python's hash() changes between runs)."""
+    return int(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16], 16)
 
 
-class Namespace(dict):
-    """The notebook's namespace as tests see it: a missing name fails the test with a hint, not a KeyError."""
-
-    def __missing__(self, name):
-        raise not_defined(name)
+def is_hidden(test_id):
+    return test_id.startswith("tests/hidden/")
 
 
 class _Plugin:
-    """A pytest plugin that provides the `ns` fixture, selects tests and records their outcomes."""
+    """A pytest plugin that provides the `student` and `rng` fixtures, selects tests and records their outcomes."""
 
-    def __init__(self, namespace, exercise=None, skip=(), report=None, seed=0):
-        self.namespace = namespace
-        self.exercise = exercise
-        self.skip = set(skip)
-        self.report = report
-        self.seed = seed
+    def __init__(self, send, exercise=None, skip=(), seed=0, submission=None, before_test=None, on_result=None):
+        self.send, self.exercise, self.skip = send, exercise, set(skip)
+        self.seed, self.submission, self.before_test, self.on_result = seed, submission, before_test, on_result
         self.tests = []
         self.results = []
         self.errors = []
 
     @pytest.fixture
-    def ns(self):
-        """A copy of the notebook's namespace: a test may read it, not change it for the next test."""
-        return Namespace(self.namespace)
+    def rng(self, request):
+        """The test's random generator (see inputs_rng): draw every input from it."""
+        return inputs_rng(self.seed, request.node.nodeid, self.submission)
+
+    @pytest.fixture
+    def student(self, rng):
+        """The handle on the student's code (labs.testing.Student)."""
+        return Student(self.send, rng)
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
@@ -70,7 +66,6 @@ class _Plugin:
     def pytest_collectreport(self, report):
         if report.failed:
             self.errors.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1]}")
-            self._write({"event": "error", "message": self.errors[-1]})
 
     def pytest_collection_modifyitems(self, session, config, items):
         chosen = [item for item in items if self._wanted(item)]
@@ -82,8 +77,8 @@ class _Plugin:
         return item.nodeid not in self.skip and self.exercise in (None, marker_arg(item, "exercise"))
 
     def pytest_runtest_setup(self, item):
-        _seed(self.seed)
-        self._write({"event": "start", "id": item.nodeid})
+        if self.before_test:
+            self.before_test(item.nodeid)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -92,12 +87,8 @@ class _Plugin:
             result = dict(describe(item), passed=call.excinfo is None)
             result["message"] = "" if call.excinfo is None else failure_message(call.excinfo, item)
             self.results.append(result)
-            self._write(dict(result, event="result"))
-
-    def _write(self, event):
-        if self.report:
-            with open(self.report, "a", encoding="utf-8") as report:
-                report.write(json.dumps(event) + "\n")
+            if self.on_result:
+                self.on_result(result)
 
 
 def marker_arg(item, name, default=None):
@@ -113,7 +104,7 @@ def describe(item):
         "name": item.name,
         "exercise": marker_arg(item, "exercise"),
         "points": marker_arg(item, "points", 0),
-        "hidden": item.nodeid.startswith("tests/hidden/"),
+        "hidden": is_hidden(item.nodeid),
     }
 
 
@@ -128,12 +119,6 @@ def failure_message(excinfo, item):
             where = f" (in {entry.name})"
             break
     return f"{type(error).__name__}: {error}{where}".strip()
-
-
-def _seed(seed):
-    random.seed(seed)
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed(seed)
 
 
 def _forget_test_modules(root):
@@ -152,14 +137,18 @@ def _pytest_args(root, dirs, collect_only=False):
     return args + (["--collect-only"] if collect_only else [])
 
 
-def run(root, namespace, dirs=TEST_DIRS, exercise=None, skip=(), report=None, seed=0, collect_only=False):
-    """Run (or only list) the tests under `root`/`dirs` against `namespace`; return (tests, results, errors).
+def run(root, send, dirs=TEST_DIRS, exercise=None, skip=(), seed=0, submission=None, before_test=None,
+        on_result=None, collect_only=False):
+    """Run (or only list) the tests under `root`/`dirs`; return (tests, results, errors).
 
-    `tests` lists every selected test, `results` one entry per test that ran (passed, message) and `errors`
-    the test files that could not be loaded. Only tests of `exercise` run when it is given, and none whose
-    id is in `skip`. With `report`, every start and result is also appended to that file as a JSON line.
+    `send` carries the requests of the `student` fixture to the student's code (labs.testing.Student);
+    `seed` is the lab's and `submission` the submission's hash (for hidden tests' `rng`). `tests` lists every
+    selected test, `results` one entry per test that ran (passed, message) and `errors` the test files that
+    could not be loaded. Only tests of `exercise` run when it is given, and none whose id is in `skip`;
+    `before_test(test_id)` is called as each test starts, `on_result(result)` as it ends.
     """
-    plugin = _Plugin(namespace, exercise=exercise, skip=skip, report=report, seed=seed)
+    plugin = _Plugin(send, exercise=exercise, skip=skip, seed=seed, submission=submission, before_test=before_test,
+                     on_result=on_result)
     _forget_test_modules(root)
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -176,43 +165,5 @@ def run(root, namespace, dirs=TEST_DIRS, exercise=None, skip=(), report=None, se
 
 def collect(root, dirs=TEST_DIRS):
     """The tests of the lab at `root`, without running them: (tests, errors)."""
-    tests, _, errors = run(root, {}, dirs=dirs, collect_only=True)
+    tests, _, errors = run(root, None, dirs=dirs, collect_only=True)
     return tests, errors
-
-
-def protect(seed=0):
-    """Grader's first cell: seed the random generators and record the modules the tests rely on."""
-    for name in PROTECTED:
-        try:
-            module = importlib.import_module(name)
-        except Exception:  # not installed, or broken: nothing to protect
-            continue
-        _saved_modules[name] = (module, dict(vars(module)))
-    _seed(seed)
-
-
-def restore_protected():
-    """Put back every protected module and function the notebook replaced; return their names."""
-    changed = []
-    for name, (module, saved) in _saved_modules.items():
-        if sys.modules.get(name) is not module:
-            sys.modules[name] = module
-            changed.append(name)
-        current = vars(module)
-        for key, value in saved.items():
-            ignored = name == "builtins" and key in KERNEL_BUILTINS
-            if not ignored and current.get(key, _MISSING) is not value:
-                current[key] = value
-                changed.append(f"{name}.{key}")
-    return changed
-
-
-def grade(root, report, skip=(), seed=0):
-    """Grader's last cell: restore protected modules, run every test against the notebook's namespace."""
-    from IPython import get_ipython
-
-    changed = restore_protected()
-    if changed:
-        with open(report, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"event": "restored", "names": changed}) + "\n")
-    run(root, get_ipython().user_ns, skip=skip, report=report, seed=seed)
