@@ -10,6 +10,7 @@ run a lab notebook's install cell as a Colab student would.
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -70,7 +71,8 @@ def run(env, *args, cwd, extra_env=None, check=True):
     """Run the Colab environment's python with `args`, away from the repository (no source tree on sys.path)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NUMTORCH_GRADING", "VIRTUAL_ENV")}
     environ.update(JUPYTER_CONFIG_DIR=str(cwd / ".jupyter"), JUPYTER_RUNTIME_DIR=str(cwd / ".runtime"),
-                   IPYTHONDIR=str(cwd / ".ipython"), **(extra_env or {}))
+                   IPYTHONDIR=str(cwd / ".ipython"), PATH=f"{env / 'bin'}{os.pathsep}{os.environ['PATH']}",
+                   **(extra_env or {}))  # `!pip` in a cell is this environment's pip, as in Colab
     done = subprocess.run([str(env / "bin" / "python"), *args], cwd=cwd, env=environ, capture_output=True, text=True)
     assert not check or done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return done
@@ -165,6 +167,22 @@ def test_a_lab_notebook_installs_numtorch_and_fetches_its_files_in_colab(colab, 
         assert f"fetched lab 01_tensors's public tests and files into {tmp_path}" in install
         assert "Error" not in install + setup
         assert (tmp_path / "tests" / "public").is_dir() and "make: public tests" in check and "❌" in check
+    finally:
+        colab_env.install(env, wheel)
+
+
+def test_the_readmes_two_colab_lines_install_numtorch_and_draw(colab, tmp_path):
+    env, wheel = colab
+    section = (REPO / "README.md").read_text().split("## Use in Google Colab", 1)[1]
+    lines = re.search(r"```\n(.*?)```", section, re.S).group(1).strip().splitlines()
+    assert len(lines) == 2
+    run(env, "-m", "pip", "uninstall", "--yes", "--quiet", "numtorch", cwd=tmp_path)
+    try:
+        notebook = code_notebook(*lines, "import numtorch as nt", GRAPH_CELL)
+        ran = execute(env, notebook, tmp_path, kernel="python3",
+                      extra_env={"PIP_FIND_LINKS": str(wheel.parent), "PIP_NO_INDEX": "1"})
+        assert not [o for cell in ran.cells for o in cell.outputs if o.output_type == "error"]
+        assert any("<svg" in o for o in outputs(ran.cells[3]))
     finally:
         colab_env.install(env, wheel)
 
