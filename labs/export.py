@@ -39,16 +39,23 @@ _RESULTS = {}  # test file -> its results in this kernel: the first test cell of
 def export_nbgrader(lab, out):
     """Write `lab` as an nbgrader source assignment into `out`; return what nbgrader cannot express."""
     out = Path(out)
-    release_student(lab, out)  # the student's files; the notebook is replaced below
+    tests = test_cells(lab)  # first: a lab whose tests do not load is not exported at all
     notebook = with_install_cell(copy.deepcopy(lab.notebook), lab.slug)
     instructor = [cell for cell in notebook.cells if cell_role(cell)[1] == "instructor"]
-    notebook.cells = [nbgrader_cell(cell) for cell in notebook.cells if cell not in instructor]
-    notebook.cells += test_cells(lab)
+    notebook.cells = [nbgrader_cell(cell) for cell in notebook.cells if cell not in instructor] + tests
+    release_student(lab, out)  # the student's files; the notebook is replaced next
     nbformat.write(notebook, out / lab.notebook_path.name)
     unsupported = dict(UNSUPPORTED, total_timeout=UNSUPPORTED["total_timeout"].format(**lab.config))
     if not instructor:
         del unsupported["instructor cells"]
     return unsupported
+
+
+def nbgrader_metadata(grade_id, solution=False, grade=False, points=None):
+    """`metadata.nbgrader` of a cell: a solution (editable), a graded cell with points, or read-only."""
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": not solution,
+            "schema_version": 3}
+    return meta if points is None else dict(meta, points=points)
 
 
 def nbgrader_cell(cell):
@@ -57,10 +64,12 @@ def nbgrader_cell(cell):
     cell_id, role = cell_role(cell)
     if role is None:
         return cell
-    flags = {"answer": dict(solution=True, grade=False, locked=False),
-             "written": dict(solution=True, grade=True, points=0, locked=False)}.get(role)
-    cell.metadata["nbgrader"] = dict(flags or dict(solution=False, grade=False, locked=True),
-                                     grade_id=cell_id, schema_version=3)
+    if role == "answer":
+        cell.metadata["nbgrader"] = nbgrader_metadata(cell_id, solution=True)
+    elif role == "written":  # answered in words, never scored: a manually graded answer worth 0 points
+        cell.metadata["nbgrader"] = nbgrader_metadata(cell_id, solution=True, grade=True, points=0)
+    else:
+        cell.metadata["nbgrader"] = nbgrader_metadata(cell_id)
     if cell.cell_type == "code":
         cell.outputs, cell.execution_count = [], None
     return cell
@@ -73,7 +82,8 @@ def test_cells(lab):
         raise LabError(f"{lab.folder}: the tests cannot be loaded: {'; '.join(errors)}")
     heading = nbformat.v4.new_markdown_cell(
         "## Autograder tests\n\nEach cell below runs one test of the lab after your whole notebook; "
-        "hidden tests run only when your notebook is graded.", metadata=locked_metadata("autograder-tests"))
+        "hidden tests run only when your notebook is graded.",
+        metadata={"nbgrader": nbgrader_metadata("autograder-tests")})
     cells, embedded = [heading], set()
     for number, test in enumerate(sorted(tests, key=lambda t: t["hidden"]), 1):
         path = test["id"].split("::")[0]
@@ -85,11 +95,6 @@ def test_cells(lab):
     return cells
 
 
-def locked_metadata(grade_id):
-    return {"nbgrader": {"solution": False, "grade": False, "locked": True, "grade_id": grade_id,
-                         "schema_version": 3}}
-
-
 def test_cell(test, number, seed, source):
     """The autograder test cell of one test (worth its points); a hidden test's code between the markers."""
     call = f"nbgrader_test(globals(), {test['id']!r}, seed={seed}" + (f", source={source!r})" if source else ")")
@@ -98,10 +103,8 @@ def test_cell(test, number, seed, source):
     header = f"# {test['exercise']}: {what} ({points:g} point{'s' * (points != 1)})"
     if test["hidden"]:
         code = f"### BEGIN HIDDEN TESTS\n{code}\n### END HIDDEN TESTS"
-    grade_id = f"test-{number:02d}-{test['exercise']}"
-    meta = {"nbgrader": {"solution": False, "grade": True, "locked": True, "points": points, "grade_id": grade_id,
-                         "schema_version": 3}}
-    return nbformat.v4.new_code_cell(f"{header}\n{code}", metadata=meta)
+    meta = nbgrader_metadata(f"test-{number:02d}-{test['exercise']}", grade=True, points=points)
+    return nbformat.v4.new_code_cell(f"{header}\n{code}", metadata={"nbgrader": meta})
 
 
 def nbgrader_test(namespace, test_id, seed, source=None):

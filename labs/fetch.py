@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from labs.grading.lab import LabError, read_config
+from labs.grading.lab import LabError, cell_role, read_config
 
 LABS = Path(__file__).resolve().parent
 RELEASED = LABS / "released"
@@ -73,7 +73,8 @@ def changed(path, original):
         except (ValueError, KeyError, TypeError, AttributeError):  # not a notebook any more: someone's work
             return None
 
-    return cells(path) is None or cells(path) != cells(original)
+    mine = cells(path)
+    return mine is None or mine != cells(original)
 
 
 def fetch_missing(name):
@@ -102,7 +103,7 @@ def with_install_cell(notebook, lab):
     has one."""
     import nbformat
 
-    if any(cell.get("metadata", {}).get("numtorch", {}).get("id") == INSTALL_ID for cell in notebook.cells):
+    if any(cell_role(cell)[0] == INSTALL_ID for cell in notebook.cells):
         return notebook
     meta = {"numtorch": {"id": INSTALL_ID, "role": "setup"}}
     cell = nbformat.v4.new_code_cell(INSTALL.format(lab=lab), metadata=meta, id=INSTALL_ID)
