@@ -135,15 +135,24 @@ def test_the_numtorch_kernel_in_a_fresh_prefix_draws_and_steps(colab, tmp_path):
     shutil.rmtree(env / "share" / "jupyter" / "kernels" / "numtorch", ignore_errors=True)
     run(env, "-m", "numtorch_magics", "install-kernel", "--sys-prefix", cwd=tmp_path)
     spec = json.loads((env / "share" / "jupyter" / "kernels" / "numtorch" / "kernel.json").read_text())
-    assert spec["argv"][0] == str(env / "bin" / "python") and spec["language"] == "python"
-    assert spec["argv"][spec["argv"].index("-m") + 1] == "ipykernel_launcher"  # a plain ipykernel (VS Code)
+    assert spec["argv"][0] == str(env / "bin" / "python")
+    assert spec["argv"][spec["argv"].index("-m") + 1] == "ipykernel_launcher"  # the environment's own ipykernel
+    # VS Code asks a kernel whose kernelspec says language "python" for its ipywidgets version (with the code
+    # below) and assumes ipywidgets 8 for any other kernel, which breaks ipywidgets 7 (vscode-jupyter,
+    # src/kernels/kernel.ts, determineVersionOfIPyWidgets): the NumTorch kernel must say python and answer 7.7.1.
+    assert spec["language"] == "python"
+    vscode_probe = ("try:\n    import ipywidgets as _VSCODE_ipywidgets\n"
+                    "    print('version:' + _VSCODE_ipywidgets.__version__)\n    del _VSCODE_ipywidgets\n"
+                    "except:\n    pass")
 
     notebook = code_notebook("import numpy as np\nimport numtorch as nt\nfrom numtorch_magics.widgets import Stepper",
                              GRAPH_CELL, STEPPER_CELL,
                              "for _ in range(3):\n    stepper.step_button.click()\n"
-                             "print(stepper.controller.steps, [round(l, 6) for l in stepper.controller.losses])")
+                             "print(stepper.controller.steps, [round(l, 6) for l in stepper.controller.losses])",
+                             vscode_probe)
     ran = execute(env, notebook, tmp_path, kernel="numtorch")
-    graph, shown, clicked = (outputs(cell) for cell in ran.cells[1:])
+    graph, shown, clicked, probe = (outputs(cell) for cell in ran.cells[1:])
+    assert probe == ["version:7.7.1\n"]
     assert not [o for cell in ran.cells for o in cell.outputs if o.output_type == "error"]
     assert any(o.lstrip().startswith("<svg") or "<svg" in o for o in graph) and any("tanh" in o for o in graph)
     assert any("application/vnd.jupyter.widget-view+json" in json.dumps(o.get("data", {}))
