@@ -1,11 +1,14 @@
-"""Widget speed: one Step click on the stepper, including the redraw of the curve, the parameters and the graph.
+"""Widget speed: one Step click on the stepper, including the redraw of the curve, the parameters and the graph;
+one Step click of the BackwardStepper.
 
     python benchmarks/bench_widgets.py [--quick]
 
-Target (issue 5): one Step click on the small MLP 64-128-10 (batch 32, tanh, MSE) <= 100 ms of Python time.
-The click is timed as the kernel would spend it (wall clock, perf_counter), which includes waiting for
-Graphviz's `dot` to lay out the graph; CPU time of this process (process_time) is printed beside it.
-Medians over many clicks, with the slowest one, since `dot` varies from call to call.
+Targets: one Step click on the small MLP 64-128-10 (batch 32, tanh, MSE) <= 100 ms (issue 5); one
+BackwardStepper click on lab 4's MLP (2-4-1, tanh, MSE on the XOR data) <= 100 ms (issue 13).
+The click is timed as the kernel would spend it (wall clock, perf_counter), which includes Graphviz laying
+out the graph; CPU time of this process (process_time, the drawing is in-process) is printed beside it:
+on a shared, loaded machine wall time grows with the load, CPU time does not.
+Medians over many clicks, with the slowest one.
 """
 
 import argparse
@@ -18,7 +21,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import numtorch as nt  # noqa: E402
-from numtorch_magics.widgets import Explorer, Stepper  # noqa: E402
+from numtorch_magics.render import warm_up  # noqa: E402
+from numtorch_magics.widgets import BackwardStepper, Explorer, Stepper  # noqa: E402
 
 TARGET_MS = 100.0
 
@@ -30,6 +34,15 @@ def small_mlp_stepper():
     model = layers.Sequential([layers.Linear(64, 128), layers.Tanh(), layers.Linear(128, 10)])
     optimizer = nt.optimizers.SGDOptimizer(model.get_params(), lr=0.01)
     return Stepper(model, layers.MSELoss(), optimizer, rng.standard_normal((32, 64)), rng.standard_normal((32, 10)))
+
+
+def lab04_backward_stepper():
+    np.random.seed(0)
+    layers = nt.layers
+    model = layers.Sequential([layers.Linear(2, 4), layers.Tanh(), layers.Linear(4, 1)])
+    xor = nt.Tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    loss = layers.MSELoss()(model(xor), nt.Tensor([[0.0], [1.0], [1.0], [0.0]]))
+    return BackwardStepper(loss, names={"model": model, "xor": xor, "loss": loss})
 
 
 def time_clicks(click, number):
@@ -55,6 +68,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer clicks (a smoke run, noisier figures)")
     number = 10 if parser.parse_args(argv).quick else 40
 
+    warm_up(wait=True)  # as after %load_ext: the WebAssembly Graphviz compiled
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("Stepper on MLP 64-128-10, batch 32, tanh, MSE, SGD")
     stepper = small_mlp_stepper()
     c = stepper.controller
@@ -70,9 +85,18 @@ def main(argv=None):
     report("    the training step", time_clicks(c.step, number))
     report("    status + loss curve", time_clicks(lambda: (c.status_html(), c.curve_svg()), number))
     report("    parameter table (4 heatmap pairs)", time_clicks(c.params_html, number))
-    report("    graph (trace, DOT, dot -Tsvg)", time_clicks(lambda: (c.step(), c.graph_svg()), number))
+    report("    graph (trace, DOT, Graphviz -> SVG)", time_clicks(lambda: (c.step(), c.graph_svg()), number))
     sizes = {name: len(getattr(stepper, name).value) for name in ("status", "curve", "params", "graph")}
     print(f"  sent per click (characters): {sizes}")
+
+    print("\nBackwardStepper on lab 4's MLP 2-4-1 (tanh, MSE, the 4 XOR points)")
+    backward = lab04_backward_stepper()
+
+    def click():  # a step; at the end, back to the start
+        if backward.done:
+            backward.reset()
+        backward.step_button.click()
+    report("Step click: one tensor's backward, highlight, redraw", time_clicks(click, number), TARGET_MS)
 
     print("\nLandscape explorer, Rosenbrock, 3 optimizers")
     explorer = Explorer("Rosenbrock")

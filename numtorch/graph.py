@@ -26,16 +26,25 @@ Value nodes have a kind:
                   per use, as these have no identity worth showing
 
 Op nodes carry the operation's name, its settings (``dim``, ``copies``, ...) and its one-line maths.
-There is one edge per use: ``x * x`` has two edges from ``x`` (ports ``x`` and ``y`` of mul).
+There is one edge per use: ``x * x`` has two edges from ``x`` (ports ``#0`` and ``#1`` of mul: an op's
+inputs are named by its forward's parameters when those are words, ``input``/``target``, else by position,
+so an edge label never reads like a variable of the notebook).
+
+Groups: every node made during a layer call (``model(x)``) belongs to that call's `Group`, labelled by the
+layer's path and class (``0 · LinearLayer``, ``rnn.w_ih · LinearLayer``); groups nest like the calls, and a
+layer's parameters sit in its group when the graph calls it once. A layer called several times in one
+graph (an RNN cell unrolled over a sequence) gives one group per call, a time step: ``t = 0 · rnn · RNNCell``.
+`Graph.collapsed()` draws each layer call as one node. The cap (max_nodes) drops partly kept groups.
 """
 
+import bisect
 import inspect
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from numtorch.layers.base import Layer
+from numtorch.layers.base import LAYER_CALLS, Layer
 from numtorch.optimizers import Optimizer
 from numtorch.tensor import Tensor
 
@@ -98,6 +107,7 @@ class ValueNode:
     grad: Summary = None
     requires_grad: bool = False
     faded: bool = False          # a backward ran on the graph and no gradient can reach this node
+    group: str = None            # the id of the innermost Group (layer call) it belongs to
 
     @property
     def shape(self):
@@ -117,12 +127,36 @@ class OpNode:
     args: dict = field(default_factory=dict)
     doc: str = ""
     faded: bool = False
+    group: str = None
     kind = "op"
 
     @property
     def label(self):
         settings = ", ".join(f"{k}={v}" for k, v in self.args.items())
         return f"{self.op}({settings})" if settings else self.op
+
+
+@dataclass
+class LayerNode:
+    """A whole layer call drawn as one node (`Graph.collapsed()`): its label and its parameters."""
+
+    id: str
+    label: str
+    params: list                 # (name, shape) of the parameters inside
+    faded: bool = False
+    group: str = None
+    kind = "layer"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A box of the drawing: one call of a layer (``0 · LinearLayer``), or one time step when the graph calls
+    the layer several times (``t = 1 · rnn · RNNCell``, `step` 1). `parent` is the enclosing group's id."""
+
+    id: str
+    label: str
+    parent: str = None
+    step: int = None
 
 
 @dataclass(frozen=True)
@@ -143,14 +177,45 @@ class Graph:
     edges: list
     hidden: int = 0
     has_grad: bool = False       # a backward has run on (one of) the roots
+    groups: list = field(default_factory=list)   # Groups, each after its parent
 
     @property
     def values(self):
-        return [n for n in self.nodes if n.kind != "op"]
+        return [n for n in self.nodes if n.kind not in ("op", "layer")]
 
     @property
     def ops(self):
         return [n for n in self.nodes if n.kind == "op"]
+
+    def members(self, group_id):
+        """The nodes inside a group, at any depth."""
+        inside = {group_id}
+        for g in self.groups:
+            if g.parent in inside:
+                inside.add(g.id)
+        return [n for n in self.nodes if n.group in inside]
+
+    def collapsed(self):
+        """The same graph with each layer call drawn as one node (the roots stay): the calls of the first
+        level that has several (inside a model called once, its layers)."""
+        level = [g for g in self.groups if g.parent is None]
+        while len(level) == 1 and any(g.parent == level[0].id for g in self.groups):
+            level = [g for g in self.groups if g.parent == level[0].id]
+        roots = {e.dst for e in self.edges if e.port == ""} - {e.src for e in self.edges}
+        into, nodes = {}, []
+        for g in level:
+            members = [n for n in self.members(g.id) if n.id not in roots]
+            if members:
+                params = [(n.label or n.kind, n.shape) for n in members if n.kind == "parameter"]
+                nodes.append(LayerNode(g.id, g.label, params, all(n.faded for n in members), g.parent))
+                into.update((n.id, g.id) for n in members)
+        gone = {g.id for g in level} | {g.id for g in self.groups if _inside(g, into, self.groups)}
+        nodes = [n for n in self.nodes if n.id not in into] + nodes
+        edges = list(dict.fromkeys(Edge(into.get(e.src, e.src), into.get(e.dst, e.dst),
+                                        "" if e.dst in into else e.port)
+                                   for e in self.edges if into.get(e.src, e.src) != into.get(e.dst, e.dst)))
+        groups = [g for g in self.groups if g.id not in gone]
+        return Graph(nodes, edges, self.hidden, self.has_grad, groups)
 
     def node(self, node_id):
         return next(n for n in self.nodes if n.id == node_id)
@@ -183,6 +248,18 @@ class Graph:
         return "\n".join(lines)
 
 
+def _inside(group, into, groups):
+    """True when a group lies inside one of the collapsed groups (keys of `into`'s values)."""
+    parents = {g.id: g.parent for g in groups}
+    collapsed = set(into.values())
+    parent = group.parent
+    while parent is not None:
+        if parent in collapsed:
+            return True
+        parent = parents.get(parent)
+    return False
+
+
 class _Constant:
     """A raw number or array given to an op: a node of its own for each use."""
 
@@ -207,16 +284,130 @@ def trace(*roots, names=None, max_nodes=None):
     for root in roots:
         if not isinstance(root, Tensor):
             raise TypeError(f"trace: expected Tensors to draw the graph of, got a {type(root).__name__}")
-    labels, parameters = _names(names)
+    labels, parameters, layers, paths = _names(names)
     entries, edges = _walk(roots)
-    keep = len(entries) if max_nodes is None else max(int(max_nodes), len(roots))
+    groups, member = _groups(entries, edges, layers, paths)
+    kept = _kept(len(entries), len(roots), max_nodes, groups, member)
     live = _live(entries, edges, len(roots))
     has_grad = any(r.grad is not None for r in roots)
     root_ids = {id(r) for r in roots}
-    nodes = [_node(f"n{i}", obj, labels, parameters, root_ids, has_grad and i not in live)
-             for i, obj in enumerate(entries[:keep])]
-    kept_edges = [Edge(f"n{s}" if s < keep else MORE, f"n{d}", port) for s, d, port in edges if d < keep]
-    return Graph(nodes, kept_edges, hidden=max(len(entries) - keep, 0), has_grad=has_grad)
+    nodes = [_node(f"n{i}", entries[i], labels, parameters, root_ids, has_grad and i not in live, member.get(i))
+             for i in kept]
+    kept_edges = [Edge(f"n{s}" if s in kept else MORE, f"n{d}", port) for s, d, port in edges if d in kept]
+    used = {n.group for n in nodes}
+    for g in reversed(groups):  # a group stays when it holds a node or a group that stays
+        if g.id in used:
+            used.add(g.parent)
+    return Graph(nodes, kept_edges, hidden=len(entries) - len(kept), has_grad=has_grad,
+                 groups=[g for g in groups if g.id in used])
+
+
+def _kept(n_entries, n_roots, max_nodes, groups, member):
+    """The indices of the entries to draw, in order: the roots, then whole units nearest the roots while
+    they fit in max_nodes. A unit is a time step (with everything inside it), a layer call, or a node."""
+    if max_nodes is None or n_entries <= max_nodes:
+        return dict.fromkeys(range(n_entries))
+    parent = {g.id: g.parent for g in groups}
+    step = {g.id for g in groups if g.step is not None}
+    units = {}
+    for i in range(n_entries):
+        units.setdefault(_unit(i, member.get(i), parent, step), []).append(i)
+    kept = dict.fromkeys(range(n_roots))
+    for i in range(n_roots, n_entries):
+        more = [j for j in units[_unit(i, member.get(i), parent, step)] if j not in kept]
+        if len(kept) + len(more) > max_nodes:
+            break
+        kept.update(dict.fromkeys(more))
+    return dict.fromkeys(sorted(kept))
+
+
+def _unit(i, group, parent, step):
+    """What the cap keeps or drops whole with entry i: its outermost time step, else its layer call."""
+    unit = group if group is not None else ("node", i)
+    while group is not None:
+        if group in step:
+            unit = group
+        group = parent[group]
+    return unit
+
+
+def _groups(entries, edges, paths, names):
+    """(groups, {entry index: group id}): the layer calls (numtorch.layers.base.LAYER_CALLS) that made nodes
+    of this graph. An op belongs where its output does, a constant where its op does, a parameter to its
+    layer's call when the graph calls that layer once."""
+    seqs = {i: obj._seq for i, obj in enumerate(entries) if isinstance(obj, Tensor)}
+    made = [seqs[dst] for src, dst, port in edges if not port]  # the outputs of the ops
+    for src, dst, port in edges:
+        if not port:
+            seqs[src] = seqs[dst]  # an op: the _seq of its output
+    if not made:
+        return [], {}
+    calls = _calls(min(made), max(made))  # not from the leaves: parameters are older than every call
+    starts = [c[0] for c in calls]
+    inner = {i: _innermost(calls, starts, s) for i, s in seqs.items()}
+    calls = _used(calls, inner.values())
+    calls_of = {}
+    for c in calls:
+        calls_of.setdefault(id(c[2]), []).append(c)
+    layer_at = {path: layer_id for layer_id, path in paths.items()}
+    for i, obj in enumerate(entries):  # a parameter joins its layer's one call
+        if isinstance(obj, Tensor) and obj._ctx is None and id(obj) in names:
+            owner_calls = calls_of.get(layer_at.get(names[id(obj)].rpartition(".")[0]), ())
+            if len(owner_calls) == 1:
+                inner[i] = owner_calls[0]
+    ids = {id(c): f"g{k}" for k, c in enumerate(calls)}
+    groups, order = [], {}
+    for c in calls:
+        layer, parent = c[2], c[3]
+        step = None
+        if len(calls_of[id(layer)]) > 1 and (parent is None or len(calls_of[id(parent[2])]) == 1):
+            step = order[id(layer)] = order.get(id(layer), -1) + 1
+        words = [f"t = {step}" if step is not None else "", paths.get(id(layer), ""), type(layer).__name__]
+        groups.append(Group(ids[id(c)], " · ".join(w for w in words if w), ids.get(id(parent)), step))
+    member = {i: ids[id(c)] for i, c in inner.items() if c is not None}
+    for src, dst, port in edges:
+        if port and isinstance(entries[src], _Constant) and dst in member:
+            member[src] = member[dst]
+    return groups, member
+
+
+def _calls(lo, hi):
+    """The layer calls that made tensors with _seq in [lo, hi] as [start, end, layer, parent call], by start."""
+    calls = []
+    for ref, spans in list(LAYER_CALLS.values()):
+        layer = ref()
+        for start, end in reversed(spans):  # newest first: ends decrease
+            if end < lo or layer is None:
+                break
+            if start <= hi:
+                calls.append([start, end, layer, None])
+    calls.sort(key=lambda c: c[0])
+    stack = []
+    for c in calls:  # calls nest like a program's stack: the parent is the call still open around it
+        while stack and stack[-1][1] < c[0]:
+            stack.pop()
+        c[3] = stack[-1] if stack else None
+        stack.append(c)
+    return calls
+
+
+def _innermost(calls, starts, seq):
+    """The innermost call that made the tensor with this _seq (None when made outside any layer call)."""
+    k = bisect.bisect_left(starts, seq) - 1
+    c = calls[k] if k >= 0 else None
+    while c is not None and c[1] < seq:
+        c = c[3]
+    return c
+
+
+def _used(calls, inner):
+    """The calls that made a node of the graph, or hold a call that did."""
+    used = set()
+    for c in inner:
+        while c is not None and id(c) not in used:
+            used.add(id(c))
+            c = c[3]
+    return [c for c in calls if id(c) in used]
 
 
 def _walk(roots):
@@ -268,18 +459,18 @@ def _live(entries, edges, n_roots):
     return live
 
 
-def _node(node_id, obj, labels, parameters, root_ids, faded):
+def _node(node_id, obj, labels, parameters, root_ids, faded, group):
     if isinstance(obj, _Constant):
-        return ValueNode(node_id, "constant", "", Summary.of(obj.value), faded=faded)
+        return ValueNode(node_id, "constant", "", Summary.of(obj.value), faded=faded, group=group)
     if isinstance(obj, Tensor):
         grad = None if obj.grad is None else Summary.of(obj.grad.data)
         label = labels.get(id(obj)) or obj.name or ""
         return ValueNode(node_id, _kind(obj, parameters, root_ids), label, Summary.of(obj.data), grad,
-                         obj.autograd, faded)
+                         obj.autograd, faded, group)
     cls = type(obj)
     doc = (cls.__doc__ or "").strip().splitlines()
     args = {k: _short(v) for k, v in obj.args.items() if v is not None and v is not False}
-    return OpNode(node_id, obj.op_name, args, doc[0] if doc else "", faded)
+    return OpNode(node_id, obj.op_name, args, doc[0] if doc else "", faded, group)
 
 
 def _kind(tensor, parameters, root_ids):
@@ -294,12 +485,15 @@ _port_names = {}
 
 
 def _ports(op_class, n):
-    """The names of an op's positional inputs, from its forward's signature (``x``, ``y``); numbers if unknown."""
+    """The names of an op's n inputs: its forward's parameter names when they are words (``input``,
+    ``target``), else positions ``#0``, ``#1``: a one-letter name (``x``) reads like a notebook variable."""
     names = _port_names.get(op_class)
     if names is None:
         params = list(inspect.signature(op_class.forward).parameters.values())[1:]
         names = _port_names[op_class] = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
-    return names[:n] if len(names) >= n else [str(i) for i in range(n)]
+    if len(names) >= n and all(len(name) > 1 for name in names[:n]):
+        return names[:n]
+    return [f"#{i}" for i in range(n)]
 
 
 def _short(value):
@@ -318,10 +512,11 @@ def _short(value):
 
 
 def _names(names):
-    """({id(tensor): label}, ids of the parameters or None) from the `names` argument of trace()."""
+    """({id(tensor): label}, ids of the parameters or None, {id(layer): path}, {id(parameter): path}) from
+    trace()'s `names`."""
     if names is None:
-        return {}, None
-    labels, paths, parameters = {}, {}, set()
+        return {}, None, {}, {}
+    labels, paths, parameters, layers = {}, {}, set(), {}
 
     def add_parameter(path, p):
         parameters.add(id(p))
@@ -340,6 +535,7 @@ def _names(names):
         if isinstance(value, Tensor):
             labels.setdefault(id(value), key)
         elif isinstance(value, Layer):
+            _layer_paths(value, key, layers)
             for path, p in value.named_parameters(prefix=key):
                 add_parameter(path, p)
         elif isinstance(value, Optimizer):
@@ -347,7 +543,24 @@ def _names(names):
                 add_parameter(None, p)
     for key, path in paths.items():
         labels.setdefault(key, path)  # a variable's name wins over a layer path
-    return labels, parameters or None
+    return labels, parameters or None, layers, paths
+
+
+def _layer_paths(value, path, found):
+    """Fill found with {id(layer): dotted path} for the layers in value (a Layer, list, tuple or dict)."""
+    if isinstance(value, Layer):
+        if id(value) in found:
+            return
+        found[id(value)] = path
+        items = value.children()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    elif isinstance(value, dict):
+        items = value.items()
+    else:
+        return
+    for name, sub in items:
+        _layer_paths(sub, f"{path}.{name}" if path else str(name), found)
 
 
 def _pairs(names):

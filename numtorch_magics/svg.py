@@ -17,6 +17,7 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 _LOW_TO_HIGH = np.array([(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)], float)
 _NEGATIVE_TO_POSITIVE = np.array([(33, 102, 172), (247, 247, 247), (178, 24, 43)], float)
 _figure_ids = itertools.count()
+CHAR_PX = 6.5  # the width of a character of FONT, generously
 
 
 def escape(text):
@@ -42,12 +43,18 @@ def _hex(rgb):
 
 
 class Axes:
-    """Maps data coordinates to pixels of a width x height figure, with margins for the tick labels."""
+    """Maps data coordinates to pixels of a width x height figure, with margins for the tick labels (the
+    left one widened to fit the longest y tick label)."""
 
     def __init__(self, xlim, ylim, width, height, log_y=False, margin=(46, 10, 22, 30)):
         self.left, self.right, self.top, self.bottom = margin
         self.width, self.height, self.log_y = width, height, log_y
         self.xlim, self.ylim = _widen(*xlim), _widen(*(np.log10(ylim) if log_y else ylim))
+        self.left = max(self.left, round(CHAR_PX * max(len(t) for t in self.y_ticks())) + 20)
+
+    def y_ticks(self):
+        """The texts at the bottom and the top of the y axis."""
+        return [number(v) for v in ((10.0 ** v for v in self.ylim) if self.log_y else self.ylim)]
 
     def x(self, value):
         (lo, hi), span = self.xlim, self.width - self.left - self.right
@@ -62,11 +69,13 @@ class Axes:
         """The whole <svg>: title, plot box, tick labels at both ends of each axis, then body on top."""
         x0, x1 = self.left, self.width - self.right
         y0, y1 = self.top, self.height - self.bottom
-        ylo, yhi = (10.0 ** v for v in self.ylim) if self.log_y else self.ylim
+        ylo, yhi = self.y_ticks()
         clip = f"nt-clip-{next(_figure_ids)}"  # unique: several figures share one HTML page
-        ticks = [(x0, y1 + 13, "middle", number(self.xlim[0])), (x1, y1 + 13, "middle", number(self.xlim[1])),
-                 (x0 - 4, y1, "end", number(ylo)), (x0 - 4, y0 + 8, "end", number(yhi))]
+        ticks = [(x0, y1 + 13, "start", number(self.xlim[0])), (x1, y1 + 13, "end", number(self.xlim[1])),
+                 (x0 - 4, y1, "end", ylo), (x0 - 4, y0 + 8, "end", yhi)]
         text = "".join(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{a}">{escape(s)}</text>' for x, y, a, s in ticks)
+        if self.log_y:  # say so: a log axis read as a linear one misleads
+            text += f'<text class="numtorch-log-scale" x="{x1}" y="14" text-anchor="end" fill="#666">log scale</text>'
         return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
                 f'viewBox="0 0 {self.width} {self.height}" {FONT}>'
                 f'<rect width="100%" height="100%" fill="white"/>'

@@ -1,9 +1,10 @@
 """Interactive widgets: step an optimizer by hand and watch the loss, the graph and the parameters move;
 compare optimizers on a two-parameter loss landscape.
 
-    from numtorch_magics.widgets import Stepper, Explorer
+    from numtorch_magics.widgets import BackwardStepper, Stepper, Explorer
     Stepper(model, nt.layers.MSELoss(), optimizer, x, y)     # the last line of a cell shows it
     Explorer("Rosenbrock")                                   # SGD, SGD with momentum and Adam side by side
+    BackwardStepper(loss)                                    # loss.backward(), one node per click
 
 This module only wires ipywidgets controls to the controllers of `numtorch_magics.controllers`, where the
 logic lives. An exception in any callback is shown in the widget. Under NUMTORCH_GRADING=1 a widget shows
@@ -17,7 +18,8 @@ import ipywidgets as w
 
 from numtorch.landscapes import LANDSCAPES
 from numtorch_magics.compat import widget_mimebundle
-from numtorch_magics.controllers import OPTIMIZERS, LandscapeController, StepperController, optimizer_label
+from numtorch_magics.controllers import (OPTIMIZERS, BackwardController, Failure, LandscapeController,
+                                        StepperController, optimizer_label)
 
 
 def grading():
@@ -35,9 +37,11 @@ def lr_slider(lr, description="lr"):
 def centre_on(slider, lr):
     """Set a log slider to lr, with room for rates 10^5 times smaller and 100 times larger. The range
     starts from lr itself, so lr is a point of the slider's grid: the browser snaps the value to that
-    grid when it draws the slider, and would otherwise change the rate just by showing it."""
+    grid when it draws the slider, and would otherwise change the rate just by showing it. The three
+    go to the browser in one message: sent one by one, a new max would first clamp the old value there,
+    and the browser would send that clamped value back as the student's choice."""
     power = math.log10(lr) if lr > 0 else -2.0
-    with slider.hold_trait_notifications():
+    with slider.hold_sync(), slider.hold_trait_notifications():
         slider.min, slider.max, slider.value = power - 5, power + 2, lr
 
 
@@ -116,16 +120,22 @@ class Stepper(_Controls):
                                            description="optimizer", layout=w.Layout(width="260px"))
         self.lr_slider = lr_slider(self.controller.optimizer.lr)
         self.show_graph = w.Checkbox(value=show_graph, description="draw the graph", indent=False)
-        self.curve, self.params, self.graph = w.HTML(), w.HTML(), w.HTML()
+        self.curve, self.params = w.HTML(), w.HTML()
+        self.graph = w.HTML(layout=w.Layout(width="100%"))  # the whole width: the picture is fitted to it
         self.curve.add_class("numtorch-curve")
         self.graph.add_class("numtorch-graph")
-        self.optimizer_choice.observe(self._callback(lambda c: self.controller.set_optimizer(c["new"])), "value")
+        self.optimizer_choice.observe(self._callback(lambda c: self._switch(c["new"])), "value")
         self.lr_slider.observe(self._callback(lambda c: self.controller.set_lr(c["new"])), "value")
         self.show_graph.observe(self._callback(lambda c: None), "value")
         self.widget = w.VBox([self.buttons, w.HBox([self.optimizer_choice, self.lr_slider, self.show_graph]),
                               self.status, w.HBox([self.curve, self.params]), self.graph])
         self.widget.add_class("numtorch-stepper-widget")
         self.refresh()
+
+    def _switch(self, label):
+        """Another optimizer, at its own default rate, shown on the slider."""
+        self.controller.set_optimizer(label)
+        centre_on(self.lr_slider, self.controller.optimizer.lr)
 
     def refresh(self):
         """Redraw from the controller (the graph only when shown, and only once per step)."""
@@ -185,3 +195,77 @@ class Explorer(_Controls):
 
     def __repr__(self):
         return f"Explorer({self.controller.landscape.name!r}, step {self.controller.steps})"
+
+
+class BackwardStepper:
+    """``loss.backward()`` one step per click: the graph before backward, then each Step hands the gradient
+    to the next tensor in the engine's order, highlights it and the op applying its local rule (``mul:
+    dz/dx = y, dz/dy = x``) and the gradients that have arrived. When done, every ``.grad`` is what
+    ``loss.backward()`` gives. It reads the same graph and calls each op's own backward (see
+    `numtorch_magics.controllers.BackwardController`).
+
+    names: labels for the tensors (default: the notebook's variables). ``.step()``, ``.run()``, ``.reset()``,
+    ``.done`` and ``.svg`` (the current picture) work without a browser; ``.widget`` is the ipywidgets box.
+    """
+
+    def __init__(self, loss, names=None):
+        self.controller = BackwardController(loss, names=_notebook_names() if names is None else names)
+        self.step_button = _button("Step", "step-forward", "hand the gradient to the next tensor")
+        self.run_button = _button("Run", "forward", "every step left: the whole backward")
+        self.reset_button = _button("Reset", "undo", "back to before backward")
+        self.view = w.HTML()
+        self.view.add_class("numtorch-backward")
+        for button, action in ((self.step_button, self.step), (self.run_button, self.run),
+                               (self.reset_button, self.reset)):
+            button.on_click(lambda _, action=action: action())
+        self.widget = w.VBox([w.HBox([self.step_button, self.run_button, self.reset_button]), self.view])
+        self.widget.add_class("numtorch-backward-widget")
+        self.error = None
+        self.refresh()
+
+    @property
+    def done(self):
+        return self.controller.done
+
+    @property
+    def svg(self):
+        """The picture now (HTML holding the SVG, fitted to the page)."""
+        return self.controller.svg()
+
+    def step(self):
+        return self._act(self.controller.step)
+
+    def run(self):
+        return self._act(self.controller.run)
+
+    def reset(self):
+        return self._act(self.controller.reset)
+
+    def _act(self, action):
+        """Do it and redraw; an exception is shown in the widget (and kept in .error), never lost."""
+        try:
+            result = action()
+            self.error = None
+        except Exception as exc:  # shown in the widget: a student's own op may raise anything
+            self.error, result = Failure(exc), None
+        self.refresh()
+        return result
+
+    def refresh(self):
+        self.view.value = self.controller.html() + (self.error.html() if self.error else "")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if grading():
+            return {"text/html": self.view.value, "text/plain": repr(self)}
+        return widget_mimebundle(self.widget, include, exclude)
+
+    def __repr__(self):
+        return f"BackwardStepper(step {self.controller.steps}, {'done' if self.done else 'running'})"
+
+
+def _notebook_names():
+    """The notebook's variables (IPython's namespace), or None outside IPython."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else None

@@ -1,10 +1,14 @@
-"""The widgets in a real browser: JupyterLab on loopback, the system's headless Chromium driven by Playwright.
+"""The widgets and the graph view in a real browser: JupyterLab and Notebook 7 on loopback, the system's
+headless Chromium driven by Playwright.
 
 A notebook builds a Stepper and an Explorer; the test runs it, clicks Step, and checks what the page shows.
+Another runs lab 2's graph cells and a BackwardStepper, in JupyterLab and in Notebook 7, and measures that
+the graph fits the output area.
 Screenshots go to test-artifacts/ (look at them when this fails). Nothing downloads a browser: the test
 uses the `chromium` on PATH (scripts/setup.sh installs it through apt) and skips, saying so, without it.
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -41,6 +45,22 @@ stepper""",
     'Explorer("Rosenbrock")',
 ]
 
+LAB02 = pathlib.Path(__file__).resolve().parents[1] / "labs" / "02_autograd" / "autograd.ipynb"
+BACKWARD_CELL = """\
+from numtorch_magics.widgets import BackwardStepper
+x = nt.Tensor(3.0, autograd=True)
+y = nt.Tensor(-2.0, autograd=True)
+L2 = (x * y + x) * (x * y + x)
+BackwardStepper(L2, names={"x": x, "y": y, "L2": L2})"""
+
+
+def graph_cells():
+    """Lab 2's own setup and graph cells (the graph of section 2, drawn after backward), then a stepper."""
+    lab = nbformat.read(LAB02, as_version=4)
+    by_id = {c.metadata.get("numtorch", {}).get("id"): c.source for c in lab.cells}
+    return [by_id["setup"].replace("import labs\n", ""), by_id["graph-build"], by_id["graph-backward"], BACKWARD_CELL]
+
+
 # No news or update checks (no network, no pop-up over the notebook).
 LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
                 {"fetchNews": "false", "checkForUpdates": False}}
@@ -73,6 +93,10 @@ def lab(tmp_path_factory):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "widgets.ipynb")
+    graphs = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in graph_cells()])
+    graphs.metadata["kernelspec"] = notebook.metadata["kernelspec"]
+    for name in ("graph-lab.ipynb", "graph-notebook7.ipynb"):  # one each: a notebook open twice shares a kernel
+        nbformat.write(graphs, root / name)
     for name, settings in LAB_SETTINGS.items():
         path = root / "settings" / name
         path.parent.mkdir(parents=True)
@@ -88,7 +112,8 @@ def lab(tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
              "--port-retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-             "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
+             "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
+             "--LabApp.extension_manager=readonly",
              *(["--allow-root"] if os.geteuid() == 0 else [])],
             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -112,34 +137,51 @@ def stop_server(base, process):
 
 
 @pytest.fixture(scope="module")
-def page(lab):
-    """The notebook, open in headless Chromium, run once."""
+def browser():
+    """Headless Chromium (the system's)."""
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("no `chromium` on PATH: install it (apt install chromium; scripts/setup.sh does) "
                     "to run the browser test")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    base, log = lab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1800})
-        page.set_default_timeout(60_000)
         try:
-            page.goto(f"{base}/lab/tree/widgets.ipynb?token={TOKEN}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell")
-            page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                                   " && window.jupyterapp.shell.currentWidget.sessionContext"
-                                   " && window.jupyterapp.shell.currentWidget.sessionContext.session")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_selector(".numtorch-stepper-widget .numtorch-status")
-            yield page
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "browser-failure.png"), full_page=True)
-            print(log.read_text()[-4000:])
-            raise
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def notebook_page(browser, lab, path, ready, width=1400, name="browser"):
+    """A page with the notebook at `path` (under the server's base URL) run once; `ready` is the selector
+    that shows it ran. On failure: a screenshot and the server's log."""
+    base, log = lab
+    page = browser.new_page(viewport={"width": width, "height": 1800})
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{base}/{path}?token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell")
+        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.session")
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_selector(ready)
+        yield page
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"{name}-failure.png"), full_page=True)
+        print(log.read_text()[-4000:])
+        raise
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, lab):
+    """The widgets notebook, open in JupyterLab, run once."""
+    with notebook_page(browser, lab, "lab/tree/widgets.ipynb", ".numtorch-stepper-widget .numtorch-status") as page:
+        yield page
 
 
 def status(page, widget):
@@ -183,3 +225,48 @@ def test_the_explorer_draws_each_optimizer_path(page):
     assert all(panels.nth(i).locator("svg polyline").count() == 1 for i in range(3))
     assert "SGD with momentum, lr 0.0003" in panels.nth(1).inner_html()
     widget.screenshot(path=str(ARTIFACTS / "explorer.png"))
+
+
+# ---- the graph view: lab 2's graph fits the output area; the BackwardStepper steps ----------------------
+
+FIT = """(graph) => {
+    const output = graph.closest('.jp-OutputArea-output');
+    const svg = graph.querySelector('svg');
+    const box = svg.getBoundingClientRect(), area = output.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;   // CSS px per point of the drawing
+    return {area: area.width, overflow: output.scrollWidth - output.clientWidth, left: box.left - area.left,
+            right: area.right - box.right, width: box.width, font: 10 * scale,
+            texts: Array.from(svg.querySelectorAll('text')).map(t => t.textContent)};
+}"""
+
+
+@pytest.mark.parametrize("ui, path", [("JupyterLab", "lab/tree/graph-lab.ipynb"),
+                                      ("Notebook 7", "notebooks/graph-notebook7.ipynb")])
+def test_lab_2s_graph_fits_the_output_area_and_the_backward_stepper_steps(browser, lab, ui, path):
+    name = ui.lower().replace(" ", "")
+    with notebook_page(browser, lab, path, ".numtorch-backward-widget .numtorch-status", width=1280,
+                       name=name) as page:
+        graphs = page.locator(".jp-OutputArea-output .numtorch-graph")
+        graphs.nth(1).wait_for()
+        fit = graphs.nth(1).evaluate(FIT)  # the graph after L.backward()
+        assert fit["overflow"] <= 0 and fit["left"] >= -0.5 and fit["right"] >= -0.5, fit
+        assert fit["font"] >= 8, fit  # readable: 10 pt text drawn at least 8 px tall
+        assert {"L", "grad 1", "dead", "x", "grad 6"} <= set(fit["texts"]), fit["texts"]
+        graphs.nth(1).screenshot(path=str(ARTIFACTS / f"lab02-graph-{name}.png"))
+        graphs.nth(1).locator("summary").click()  # full size, one click away
+        full = graphs.nth(1).locator("details svg")
+        assert full.bounding_box()["width"] >= fit["width"] - 1
+
+        stepper = page.locator(".numtorch-backward-widget")
+        assert stepper.locator(".numtorch-status").get_attribute("data-step") == "0"
+        for step in (1, 2):
+            stepper.locator("button.numtorch-step").click()
+            page.wait_for_selector(f'.numtorch-backward-widget .numtorch-status[data-step="{step}"]')
+        assert "mul:" in stepper.locator(".numtorch-rule").inner_text() or "add:" in stepper.locator(
+            ".numtorch-rule").inner_text()
+        assert "grad going back now" in stepper.inner_html()
+        stepper.screenshot(path=str(ARTIFACTS / f"backward-stepper-{name}.png"))
+        stepper.locator("button.numtorch-run").click()
+        page.wait_for_selector('.numtorch-backward-widget .numtorch-status[data-done="true"]')
+        assert "grad 6" in stepper.locator("svg").first.inner_html().replace("&#45;", "-") or \
+            "grad 6" in stepper.inner_text()

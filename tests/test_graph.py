@@ -31,7 +31,7 @@ def test_one_edge_per_use():
     x_node = g.by_label("x")
     assert len(edges_from(g, x_node.id)) == 3
     mul = next(op for op in g.ops if op.op == "mul")
-    assert sorted(e.port for e in g.edges if e.dst == mul.id) == ["x", "y"]
+    assert sorted(e.port for e in g.edges if e.dst == mul.id) == ["#0", "#1"]
     assert len(g.values) == 3 and len(g.ops) == 2  # x, x * x, y; mul, add
 
 
@@ -169,3 +169,83 @@ def test_numtorch_graph_imports_no_notebook_packages():
     code = ("import sys, numtorch.graph; bad = {'graphviz', 'IPython', 'ipywidgets'} & set(sys.modules); "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---- groups: layer calls and time steps ---------------------------------------------------------------
+
+def unrolled(steps=3):
+    """An embedding and an RNN cell unrolled over `steps` characters, the losses summed."""
+    np.random.seed(0)
+    embed, rnn = nt.layers.EmbeddingLayer(5, 4), nt.layers.RNNCell(4, 3, 5)
+    hidden, loss = rnn.init_hidden(), 0
+    for t in range(steps):
+        out, hidden = rnn(embed(np.array([t % 5])), hidden)
+        loss = loss + out.cross_entropy(np.array([t % 5]))
+    return {"embed": embed, "rnn": rnn, "loss": loss}
+
+
+def group_of(graph, node):
+    return next(g for g in graph.groups if g.id == node.group)
+
+
+def test_layer_calls_are_groups_holding_their_ops_and_parameters():
+    model, x, loss = mlp()
+    g = trace(loss, names=model)
+    assert [(grp.label, grp.parent) for grp in g.groups] == [
+        ("SequentialLayer", None), ("0 · LinearLayer", "g0"), ("1 · ReLU", "g0"), ("2 · LinearLayer", "g0")]
+    assert group_of(g, g.by_label("0.weight")).label == "0 · LinearLayer"
+    linear_ops = [op for op in g.ops if op.op == "linear"]
+    assert sorted(group_of(g, op).label for op in linear_ops) == ["0 · LinearLayer", "2 · LinearLayer"]
+    relu = next(op for op in g.ops if op.op == "relu")
+    assert group_of(g, relu).label == "1 · ReLU"
+    assert g.values[0].group is None  # the loss: outside the model
+    assert {len(g.members(grp.id)) for grp in g.groups[1:]} == {4, 2}  # op, output, weight, bias / op, output
+    assert len(g.members("g0")) == 10
+
+
+def test_a_layer_called_again_makes_time_steps_with_shared_parameters_outside():
+    names = unrolled(3)
+    g = trace(names["loss"], names=names)
+    steps = [grp for grp in g.groups if grp.step is not None]
+    assert [grp.label for grp in steps] == [f"t = {t} · {layer}" for t in range(3)
+                                            for layer in ("embed · EmbeddingLayer", "rnn · RNNCell")]
+    inner = [grp.label for grp in g.groups if grp.parent == steps[1].id]
+    assert inner == ["rnn.w_ih · LinearLayer", "rnn.w_hh · LinearLayer", "rnn.activation · Sigmoid",
+                     "rnn.w_ho · LinearLayer"]
+    assert g.by_label("rnn.w_hh.weight").group is None  # used by every step
+    assert all(group_of(g, op).label.startswith(("t = ", "rnn.")) for op in g.ops if op.op == "linear")
+
+
+def test_the_cap_keeps_whole_time_steps():
+    names = unrolled(6)
+    full = trace(names["loss"], names=names)
+    g = trace(names["loss"], names=names, max_nodes=60)
+    assert len(g) <= 60 and g.hidden == len(full) - len(g)
+    for grp in g.groups:
+        if grp.step is not None:
+            assert len(g.members(grp.id)) == len(full.members(grp.id)), grp.label
+    assert any(grp.step == 5 for grp in g.groups)  # the steps nearest the loss
+
+
+def test_collapsed_graph_draws_each_layer_as_one_node():
+    model, x, loss = mlp()
+    g = trace(loss, names=model).collapsed()
+    layers = [n for n in g.nodes if n.kind == "layer"]
+    assert [n.label for n in layers] == ["0 · LinearLayer", "1 · ReLU", "2 · LinearLayer"]
+    assert layers[0].params == [("0.weight", (2, 3)), ("0.bias", (3,))]
+    assert [grp.label for grp in g.groups] == ["SequentialLayer"]
+    ids = {n.label: n.id for n in layers}
+    pairs = {(e.src, e.dst) for e in g.edges}
+    assert (ids["0 · LinearLayer"], ids["1 · ReLU"]) in pairs and (ids["1 · ReLU"], ids["2 · LinearLayer"]) in pairs
+    assert len(g.edges) == len(pairs)  # one arrow between two layers
+    assert g.values[0].kind == "output"  # the roots stay
+
+
+def test_operand_labels_are_positions_or_the_ops_own_words():
+    x = nt.Tensor([1.0, 2.0], autograd=True, name="x")
+    y = nt.Tensor([3.0, 4.0], autograd=True, name="y")
+    g = trace(y + x)
+    assert {g.node(e.src).label: e.port for e in g.edges if e.port} == {"y": "#0", "x": "#1"}
+    logits = nt.Tensor(np.ones((2, 3)), autograd=True)
+    g = trace(logits.cross_entropy(np.array([0, 1])))
+    assert sorted(e.port for e in g.edges if e.port) == ["logits", "target"]

@@ -108,7 +108,20 @@ def test_an_error_fails_the_cell_with_its_own_lines_and_keeps_the_graphs_so_far(
 
 def test_a_syntax_error_points_at_the_cell_line(shell):
     result, _ = run(shell, "%%numtorch\nx = 1\ny = (2 +\n")
-    assert isinstance(result.error_in_exec, SyntaxError) and result.error_in_exec.lineno == 3
+    assert isinstance(result.error_before_exec, SyntaxError) and result.error_before_exec.lineno == 3
+    with pytest.raises(SyntaxError) as error:
+        shell.run_cell_magic("numtorch", "", "x = 1\ny = (2 +\n")  # called directly: the same line
+    assert error.value.lineno == 3
+
+
+def test_the_traceback_starts_at_the_students_line(shell):
+    result, captured = run(shell, "%%numtorch --last\nw = nt.Tensor([[1.0, 2.0]], autograd=True)\n"
+                                  "w.mm(nt.Tensor([[1.0, 2.0]]))\n")
+    traceback = re.sub(r"\x1b\[[0-9;]*m", "", captured.stdout)
+    assert "run_cell_magic" not in traceback and "hidden" not in traceback.split("Cell In")[0]
+    first = traceback.split("Cell In", 1)[1]
+    assert first.startswith(f"[{result.execution_count}], line 3") and "----> 3 w.mm(" in first
+    assert "1 # %%numtorch --last" in first  # the line the student wrote, as a comment
 
 
 def test_reload_does_not_double_the_hook_or_the_handlers(shell):
@@ -138,7 +151,8 @@ def test_a_bad_option_is_a_usage_error(shell, line):
 
 def test_the_help_documents_every_option(shell):
     doc = shell.find_cell_magic("numtorch").__doc__
-    for option in ("--no-graph", "--last", "--max-nodes", "--rankdir", "--no-data", "--no-grad", "--max-graphs"):
+    for option in ("--no-graph", "--last", "--max-nodes", "--rankdir", "--no-data", "--no-grad", "--max-graphs",
+                   "--collapse"):
         assert option in doc
 
 
@@ -148,6 +162,10 @@ def test_options_reach_the_picture(shell, views):
     source = views[0].source
     assert "rankdir=TB" in source and "| data" not in source and "| grad" not in source
     assert views[0].graph.hidden > 0
+    run(shell, "%%numtorch --collapse\nmodel = nt.layers.Sequential([nt.layers.Linear(2, 2), nt.layers.Tanh()])\n"
+               "model(nt.Tensor(np.ones((1, 2)))).sum().backward()")
+    assert [n.label for n in views[1].graph.nodes if n.kind == "layer"] == ["model.0 · LinearLayer",
+                                                                           "model.1 · Tanh"]
 
 
 def test_no_graph_and_the_cap_on_graphs_per_cell(shell):
@@ -164,7 +182,7 @@ def test_config_sets_the_defaults(shell, views):
         run(shell, "%%numtorch\n(nt.Tensor([1.0], autograd=True) * 2).backward()")
         run(shell, "%%numtorch --rankdir LR\n(nt.Tensor([1.0], autograd=True) * 2).backward()")
     finally:
-        shell.run_line_magic("config", "NumtorchMagics.rankdir = 'LR'")
+        shell.run_line_magic("config", "NumtorchMagics.rankdir = 'auto'")
     assert "rankdir=TB" in views[0].source and "rankdir=LR" in views[1].source
 
 

@@ -1,10 +1,18 @@
 """Layer: the base class of every model part (PyTorch's Module, the book's Layer)."""
 
 import reprlib
+import weakref
+from collections import deque
 
 import numpy as np
 
-from numtorch.tensor import Tensor
+from numtorch.tensor import Tensor, _creation_order
+
+# {id(layer): (weak ref to the layer, its latest calls as (first _seq, last _seq))}: every tensor made during a
+# call has a _seq in between. Only numtorch.graph reads it, to draw a layer's nodes in one box (and repeated
+# calls of one layer as time steps). A few hundred calls per layer, dropped with the layer: memory stays flat.
+LAYER_CALLS = {}
+CALLS_KEPT = 512
 
 
 class Layer:
@@ -25,7 +33,10 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *inputs, **kwargs):
-        return self.forward(*inputs, **kwargs)
+        start = next(_creation_order)
+        out = self.forward(*inputs, **kwargs)
+        _record_call(self, start, next(_creation_order))
+        return out
 
     def children(self):
         """(name, value) pairs that may hold parameters: attributes, in definition order."""
@@ -54,6 +65,15 @@ class Layer:
         subs = [f"  ({name}): {value!r}".replace("\n", "\n  ")
                 for name, value in self.children() if isinstance(value, Layer)]
         return f"{type(self).__name__}(" + ("\n" + "\n".join(subs) + "\n" if subs else "") + ")"
+
+
+def _record_call(layer, start, end):
+    """Remember that the tensors with a _seq between start and end were made by this call of layer."""
+    entry = LAYER_CALLS.get(id(layer))
+    if entry is None:
+        forget = lambda _, key=id(layer): LAYER_CALLS.pop(key, None)  # noqa: E731
+        entry = LAYER_CALLS[id(layer)] = (weakref.ref(layer, forget), deque(maxlen=CALLS_KEPT))
+    entry[1].append((start, end))
 
 
 def _walk(value, name, visited):

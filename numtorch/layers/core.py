@@ -38,7 +38,7 @@ class SequentialLayer(Layer):
 
     def forward(self, input):
         for layer in self.layers:
-            input = layer.forward(input)
+            input = layer(input)
         return input
 
     def __len__(self):

@@ -26,8 +26,8 @@ class RNNCell(Layer):
         self.w_ho = LinearLayer(n_hidden, n_output)
 
     def forward(self, input, hidden):
-        new_hidden = self.activation.forward(self.w_ih.forward(input) + self.w_hh.forward(hidden))
-        return self.w_ho.forward(new_hidden), new_hidden
+        new_hidden = self.activation(self.w_ih(input) + self.w_hh(hidden))
+        return self.w_ho(new_hidden), new_hidden
 
     def init_hidden(self, batch_size=1):
         return Tensor(np.zeros((batch_size, self.n_hidden)), autograd=True)
