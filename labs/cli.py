@@ -85,7 +85,7 @@ def grade_command(args):
         print(f"  {grade.name:<30} {grade.score:>6g} / {grade.max_score:g}  {grade.seconds:5.1f} s{flag}", flush=True)
 
     print(f"grading {len(paths)} submission(s) of {lab.title}, {args.jobs} at a time")
-    grades = grade_all(lab, paths, names, limits, jobs=args.jobs, on_done=done)
+    grades = grade_all(lab, paths, names, limits, jobs=args.jobs, on_done=done, sandbox_mode=args.sandbox)
     write_grades_csv(lab, grades, out / "grades.csv")
     print(f"wrote {out}/<submission>/results.json and feedback.md, and {out / 'grades.csv'}")
     return 1 if any(grade.problem for grade in grades) else 0
@@ -171,7 +171,7 @@ def parser():
     export.add_argument("--out", required=True, type=Path, help="output folder")
     export.set_defaults(run=export_command)
 
-    grade = commands.add_parser("grade", help="grade submissions with a real kernel",
+    grade = commands.add_parser("grade", help="grade submissions, each in a sandbox",
                                 description="Grade notebooks: OUT/<name>/results.json (Gradescope format), "
                                 "OUT/<name>/feedback.md (for the student), OUT/<name>/graded.ipynb (the run, "
                                 "for you) and OUT/grades.csv (one row per submission).")
@@ -182,6 +182,9 @@ def parser():
     grade.add_argument("--total-timeout", type=positive,
                        help="seconds for all of a notebook's cells (default: lab.toml's total_timeout)")
     grade.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
+    grade.add_argument("--sandbox", choices=["auto", "require", "bwrap", "user", "none"], default="auto",
+                       help="where the student's code runs: auto (bubblewrap, else the user 'nobody', else no "
+                       "sandbox, said in every grade), require (refuse without one), or one of them")
     grade.set_defaults(run=grade_command)
     return top
 

@@ -3,7 +3,8 @@
 #   - a virtual environment in .venv with numtorch installed editable plus its [dev] extras;
 #   - PyTorch 2.13.0 (CPU) for the cross-checks, only when a local wheel is on pip's find-links
 #     (never from a registry: that would pull gigabytes of CUDA packages);
-#   - the system packages graphviz (`dot`) and chromium through apt, when we are root and apt exists.
+#   - the system packages graphviz (`dot`), chromium and bubblewrap (`bwrap`, the grader's sandbox) through apt,
+#     when we are root and apt exists.
 # Without apt the tests still run: rendering falls back (tested), the browser test skips with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,7 @@ fi
 
 apt_pkgs=()
 command -v dot >/dev/null 2>&1 || apt_pkgs+=(graphviz)
+command -v bwrap >/dev/null 2>&1 || apt_pkgs+=(bubblewrap)
 command -v chromium >/dev/null 2>&1 || [ -n "${NUMTORCH_NO_BROWSER:-}" ] || apt_pkgs+=(chromium)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -21,8 +21,10 @@ from labs.grading.lab import BEGIN_SOLUTION, END_SOLUTION, LOCKED_ROLES, STUDENT
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = "YOUR ANSWER HERE"
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache")
-REQUIREMENTS = ["numpy>=1.22", "ipython>=8", "ipykernel>=6", "nbclient>=0.8", "nbformat>=5.7", "pytest>=7",
+# What the grader and every lab import (numtorch_magics draws with graphviz and ipywidgets); nothing else.
+REQUIREMENTS = ["numpy>=1.22", "ipython>=8", "ipywidgets>=8", "graphviz>=0.20", "nbformat>=5.7", "pytest>=7",
                 "tomli>=1.1; python_version < '3.11'"]
+PACKAGES = ("numtorch", "numtorch_magics", "labs")  # shipped in the zip and copied into every sandbox
 
 
 def strip_solutions(source, cell_type="code"):
@@ -141,26 +143,33 @@ python3 -m pip install --quiet -r requirements.txt
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission; it must leave $ROOT/results/results.json.
+# Gradescope runs this for every submission, as root; it must leave $ROOT/results/results.json.
 # AUTOGRADER_ROOT lets you try it on your machine: unzip into ROOT/source, put a notebook in ROOT/submission.
+# The student's code runs in a sandbox (bubblewrap, else the user nobody): source/ and results/ are root's
+# alone (mode 700), the grading happens in a private folder, and this script writes results.json last.
 set -uo pipefail
 ROOT=${AUTOGRADER_ROOT:-/autograder}
 export PYTHONPATH="$ROOT/source/python${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$ROOT/results"
+chmod 700 "$ROOT/source" "$ROOT/results"
+private=$(mktemp -d)
 sub=$(ls "$ROOT"/submission/*.ipynb 2>/dev/null | head -n 1)
 if [ -z "$sub" ]; then
     echo '{"score": 0, "output": "No .ipynb file in your submission: upload the lab notebook (.ipynb).", "tests": []}' \\
-        > "$ROOT/results/results.json"
-    exit 0
+        > "$private/results.json"
+else
+    cp "$sub" "$private/submission.ipynb"
+    python3 -m labs grade "$ROOT/source/autograder" "$private/submission.ipynb" --out "$private/graded" --sandbox require
+    cp "$private"/graded/*/results.json "$private/results.json" 2>/dev/null \\
+        || echo '{"score": 0, "output": "The grader had a problem, not you: your instructor will regrade.", "tests": []}' \\
+        > "$private/results.json"
 fi
-python3 -m labs grade "$ROOT/source/autograder" "$sub" --out "$ROOT/results/graded"
-cp "$ROOT"/results/graded/*/results.json "$ROOT/results/results.json"
+cp "$private/results.json" "$ROOT/results/results.json"
 """
 
 
 def gradescope_zip(autograder, zip_path):
     """Zip the autograder folder with the packages the grader runs and Gradescope's two scripts."""
-    packages = [Path(find_spec(name).origin).parent for name in ("labs", "numtorch")]
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_script(archive, "setup.sh", SETUP_SH)
         _add_script(archive, "run_autograder", RUN_AUTOGRADER)
@@ -168,17 +177,22 @@ def gradescope_zip(autograder, zip_path):
         for path in sorted(Path(autograder).rglob("*")):
             if path.is_file():
                 archive.write(path, Path("autograder") / path.relative_to(autograder))
-        for package in packages:
-            for path in sorted(package.rglob("*.py")):
-                if _is_grader_code(path, package):
-                    archive.write(path, Path("python") / package.name / path.relative_to(package))
+        for path, relative in package_files():
+            archive.write(path, Path("python") / relative)
     return zip_path
 
 
-def _is_grader_code(path, package):
-    """The package's modules, without caches; of `labs` only the tool (not the lab folders)."""
-    parts = path.relative_to(package).parts
-    return "__pycache__" not in parts and (package.name != "labs" or len(parts) == 1 or parts[0] == "grading")
+def package_files():
+    """(path, path relative to the packages' folder) of the code of numtorch, numtorch_magics and labs: every
+    module, without caches and, of `labs`, only the tool (never a lab folder: no solutions, no hidden tests)."""
+    files = []
+    for name in PACKAGES:
+        package = Path(find_spec(name).origin).parent
+        for path in sorted(package.rglob("*.py")):
+            parts = path.relative_to(package).parts
+            if "__pycache__" not in parts and (name != "labs" or len(parts) == 1 or parts[0] == "grading"):
+                files.append((path, Path(name, *parts)))
+    return files
 
 
 def _add_script(archive, name, text):

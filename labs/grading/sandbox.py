@@ -1,0 +1,198 @@
+"""Start the student's process in a sandbox: bubblewrap, else an unprivileged user, else none (said so).
+
+    bwrap   Linux namespaces: no network, its own PID, IPC and UTS namespaces (it cannot see or signal the
+            judge, the grader or another submission), a read-only view of the Python environment and of a
+            code-only copy of our packages, a private writable folder holding only the files the student
+            was given, nothing else of the machine (no lab folder, no autograder, no other submission).
+    user    no bwrap (Gradescope's container, macOS): the process runs as `nobody`, which cannot read the
+            judge's private folders (mode 0700) nor signal processes of other users.
+    none    neither is possible: grading still works and every grade says "not sandboxed".
+
+In every mode the process has its own session (one kill stops it and all it started) and limits on memory,
+processes, file size and CPU time, set before it runs any code.
+"""
+import compileall
+import ctypes
+import functools
+import os
+import pwd
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODES = ("bwrap", "user", "none")
+PIDS_MAX = 256  # processes and threads in one sandbox
+PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
+HOME = "/home/student"  # the private folder inside the bwrap sandbox
+PACKAGES_INSIDE = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
+LIMITS = {  # resource: (soft = hard) limit
+    resource.RLIMIT_AS: 3 * 2**30,  # bytes of memory
+    resource.RLIMIT_NPROC: 256,  # processes of the user (threads count too); not applied to root: see pids_cgroup
+    resource.RLIMIT_FSIZE: 64 * 2**20,  # bytes in one file
+    resource.RLIMIT_CORE: 0,
+}
+SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf")
+NOT_SANDBOXED = ("not sandboxed: the grader ran this notebook without bubblewrap or an unprivileged user, so its "
+                 "code could read and change files of the grading machine")
+
+
+class SandboxError(Exception):
+    """No sandbox of the kind required can run on this machine."""
+
+
+def environment(packages, home, seed=0):
+    """The student's environment: nothing inherited but PATH; our packages importable; grading mode; the seed."""
+    return {"NUMTORCH_SEED": str(seed),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(packages),
+        "NUMTORCH_GRADING": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(home), "IPYTHONDIR": str(Path(home) / ".ipython"), "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+
+
+def bwrap_command(packages, work, seed=0):
+    """The bwrap command line around the worker."""
+    args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", "65534", "--gid", "65534", "--clearenv"]
+    for path in SYSTEM:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += [arg for path in SYSTEM_FILES if os.path.exists(path) for arg in ("--ro-bind", path, path)]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home"]
+    for root in python_roots():  # after the tmpfs mounts: a venv may live in /tmp
+        args += ["--ro-bind", root, root]
+    args += ["--ro-bind", str(packages), PACKAGES_INSIDE, "--bind", str(work), HOME, "--chdir", HOME]
+    for key, value in environment(PACKAGES_INSIDE, HOME, seed).items():
+        args += ["--setenv", key, value]
+    return args + ["--", *worker_command()]
+
+
+@functools.lru_cache(maxsize=None)
+def python_roots():
+    """The folders the Python environment lives in, outside the system folders bwrap already shows."""
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)))}
+    roots = {root for root in roots if not root.startswith(tuple(path + "/" for path in SYSTEM))}
+    return sorted(root for root in roots if not any(root.startswith(other + "/") for other in roots))
+
+
+def worker_command():
+    """Python running the worker, with the working folder off sys.path (a planted labs/ or numpy.py stays unused)."""
+    start = "import runpy, sys; del sys.path[0]; runpy.run_module('labs.grading.worker', run_name='__main__')"
+    return [sys.executable, "-s", "-c", start]
+
+
+def limit(cpu_seconds, cgroup=None):
+    """Runs in the new process before it executes anything: the resource limits, and death with the judge."""
+    if cgroup:
+        (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+    for which, value in {**LIMITS, resource.RLIMIT_CPU: int(cpu_seconds)}.items():
+        resource.setrlimit(which, (value, value))
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def start(mode, packages, work, cpu_seconds, seed):
+    """The student's process (a Popen with pipes on stdin and stdout, and .cgroup) in a sandbox of `mode`."""
+    cgroup = pids_cgroup()
+    options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
+                   preexec_fn=functools.partial(limit, cpu_seconds, cgroup))
+    if mode == "bwrap":
+        process = subprocess.Popen(bwrap_command(packages, work, seed), **options)
+    else:
+        if mode == "user":
+            nobody = pwd.getpwnam("nobody")
+            os.chown(work, nobody.pw_uid, nobody.pw_gid)
+            options.update(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
+        process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work, seed), **options)
+    process.cgroup = cgroup
+    return process
+
+
+def pids_cgroup():
+    """A new cgroup capping the sandbox's processes at PIDS_MAX, where the machine lets us make one, else None.
+
+    RLIMIT_NPROC counts processes per user, and the kernel does not apply it to root: a grader running as
+    root (a container, Gradescope) needs the cgroup to stop a fork bomb.
+    """
+    for root in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="numtorch-sandbox-", dir=root))
+        except OSError:
+            continue
+        try:
+            (folder / "pids.max").write_text(str(PIDS_MAX))
+            return folder
+        except OSError:
+            folder.rmdir()
+    return None
+
+
+def remove_cgroup(cgroup):
+    """Kill every process left in a sandbox's cgroup (setsid children too), then remove it."""
+    for _ in range(250):
+        try:
+            pids = (cgroup / "cgroup.procs").read_text().split()
+            for pid in pids:
+                os.kill(int(pid), signal.SIGKILL)
+            cgroup.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+@functools.lru_cache(maxsize=None)
+def works(mode, packages):
+    """Whether a sandbox of `mode` starts here: a worker-less probe that imports numpy inside it."""
+    probe = [sys.executable, "-s", "-c", "import numpy, labs.grading.plain"]
+    try:
+        if mode == "bwrap":
+            command = bwrap_command(packages, packages)
+            command = command[: command.index("--") + 1] + probe
+            done = subprocess.run(command, capture_output=True, timeout=60, preexec_fn=functools.partial(limit, 60))
+        elif mode == "user":
+            if os.geteuid() != 0:
+                return False
+            nobody = pwd.getpwnam("nobody")
+            done = subprocess.run(probe, capture_output=True, timeout=60, env=environment(packages, "/tmp"),
+                                  user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], cwd="/")
+        else:
+            return True
+    except (OSError, KeyError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def choose(wanted, packages):
+    """The sandbox to use: `wanted` is auto (the best that works), require (bwrap or user, else refuse) or a mode."""
+    if wanted in MODES:
+        if not works(wanted, str(packages)):
+            raise SandboxError(f"the {wanted} sandbox cannot run on this machine")
+        return wanted
+    for mode in ("bwrap", "user"):
+        if (mode != "bwrap" or shutil.which("bwrap")) and works(mode, str(packages)):
+            return mode
+    if wanted == "require":
+        raise SandboxError("--sandbox require: neither bubblewrap (bwrap) nor an unprivileged user can run the "
+                           "student's code here; install bubblewrap, or run the grader as root so it can use 'nobody'")
+    return "none"
+
+
+def copy_packages(dest):
+    """A code-only copy of numtorch, numtorch_magics and labs (no lab folders) for the student's process."""
+    from labs.grading.release import package_files
+
+    for path, relative in package_files():
+        (Path(dest) / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(dest) / relative)
+    compileall.compile_dir(dest, quiet=1, workers=1)  # the sandbox cannot write bytecode: it would compile every time
+    for path in [Path(dest), *Path(dest).rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return Path(dest)
