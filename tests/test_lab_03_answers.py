@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from answer_tables import KEEPS, LOSES, Answer, check_coverage, check_row, grade_table
+from answer_tables import (KEEPS, LOSES, Answer, check_coverage, check_hidden_share, check_row,
+                           check_stated_points, grade_table, graded_with)
 from labs.grading.lab import cell_role, load_lab
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "03_operations")
@@ -23,7 +24,8 @@ UNBROADCAST = """    grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
 ROWS = [
     Answer("mul", "MyMul swaps the gradients", "mul", MUL, "return grad * x, grad * y", LOSES),
     Answer("mul", "MyMul forgets the upstream grad", "mul", MUL, "return y, x", LOSES),
-    Answer("mul", "MyMul calls the library's backward", "mul", MUL, "return nt.operations.Mul.backward(ctx, grad)", LOSES),
+    Answer("mul", "MyMul calls the library's backward", "mul", MUL, "return nt.operations.Mul.backward(ctx, grad)",
+           LOSES),
     Answer("mul", "MyMul with np.multiply", "mul", MUL, "return np.multiply(y, grad), np.multiply(grad, x)", KEEPS),
     Answer("sigmoid", "MySigmoid uses 1 - z²", "sigmoid", SIGMOID, "return grad * (1 - z ** 2)", LOSES),
     Answer("sigmoid", "MySigmoid takes sigmoid of the output again", "sigmoid", SIGMOID,
@@ -38,16 +40,23 @@ ROWS = [
     Answer("tanh", "MyTanh as grad - grad z z", "tanh", TANH, "return grad - grad * z * z", KEEPS),
     Answer("matmul", "MyMatMul multiplies on the wrong side", "matmul", MATMUL, "return y.T @ grad, grad @ x.T", LOSES),
     Answer("matmul", "MyMatMul returns y's gradient transposed", "matmul", MATMUL, "return grad @ y.T, grad.T @ x",
-           LOSES),
+           LOSES,
+           says='backward returned gradients of shapes'),
     Answer("matmul", "MyMatMul calls the library's backward", "matmul", MATMUL,
-           "return nt.operations.MatMul.backward(ctx, grad)", LOSES),
+           "return nt.operations.MatMul.backward(ctx, grad)", LOSES,
+           says='numtorch.operations.MatMul.backward is off-limits'),
+    Answer("matmul", "MyMatMul lets autograd do it", "matmul", "x, y = ctx.saved_tensors\n        " + MATMUL,
+           "a, b = (nt.tensor(v, requires_grad=True) for v in ctx.saved_tensors)\n        (a @ b).backward(grad)\n"
+           "        return a.grad.data, b.grad.data", LOSES,
+           says='is off-limits'),
     Answer("matmul", "MyMatMul through transposed products", "matmul", MATMUL, "return (y @ grad.T).T, (grad.T @ x).T",
            KEEPS),
     Answer("sum", "MySum ignores dim", "sum", SPREAD, "", LOSES),
     Answer("sum", "MySum returns the upstream grad as it is", "sum", "return np.broadcast_to(grad, shape)",
            "return grad", LOSES),
     Answer("sum", "MySum calls the library's helper", "sum", "return np.broadcast_to(grad, shape)",
-           "return nt.operations.reduce._spread(grad, shape, dim, False)", LOSES),
+           "return nt.operations.reduce._spread(grad, shape, dim, False)", LOSES,
+           says='_spread is off-limits'),
     Answer("sum", "MySum multiplies by ones", "sum", "return np.broadcast_to(grad, shape)",
            "return np.ones(shape) * grad", KEEPS),
     Answer("expand", "MyExpand always sums axis 0", "expand", EXPAND, "return grad.sum(axis=0)", LOSES),
@@ -58,28 +67,37 @@ ROWS = [
     Answer("broadcast", "unbroadcast forgets keepdims", "broadcast", "return grad.sum(axis=stretched, keepdims=True)",
            "return grad.sum(axis=stretched)", LOSES),
     Answer("broadcast", "unbroadcast calls the engine's helper", "broadcast", UNBROADCAST,
-           "    from numtorch.tensor import _unbroadcast\n    return _unbroadcast(grad, shape, 'add')", LOSES),
+           "    from numtorch.tensor import _unbroadcast\n    return _unbroadcast(grad, shape, 'add')", LOSES,
+           says='numtorch.tensor._unbroadcast is off-limits'),
     Answer("broadcast", "BroadcastAdd leaves the summing to the engine", "broadcast",
-           "return unbroadcast(grad, x_shape), unbroadcast(grad, y_shape)", "return grad, grad", LOSES),
+           "return unbroadcast(grad, x_shape), unbroadcast(grad, y_shape)", "return grad, grad", LOSES,
+           says='backward returned gradients of shapes'),
     Answer("broadcast", "unbroadcast as a loop", "broadcast", UNBROADCAST,
            "    while grad.ndim > len(shape):\n        grad = grad.sum(axis=0)\n    for axis, n in enumerate(shape):\n"
            "        if n == 1:\n            grad = grad.sum(axis=axis, keepdims=True)\n    return grad", KEEPS),
 ]
 
+INDEPENDENT = [LAB.exercises()]  # no lab 3 test uses another exercise's answer
+
 
 @pytest.fixture(scope="module")
 def grades(tmp_path_factory):
-    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab03_answers"))
+    return grade_table(LAB, ROWS, tmp_path_factory.mktemp("lab03_answers"), INDEPENDENT)
 
 
 def test_every_exercise_has_wrong_answers_and_a_valid_alternative():
     check_coverage(LAB, ROWS)
 
 
+def test_the_points_the_text_states_and_hidden_tests_carry_half():
+    check_stated_points(LAB)
+    check_hidden_share(LAB)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("row", ROWS, ids=[row.label for row in ROWS])
 def test_answer(grades, row):
-    check_row(LAB, row, grades[row.label])
+    check_row(LAB, row, grades[row.label], graded_with(ROWS, INDEPENDENT, row))
 
 
 def test_the_figures_the_text_states():

@@ -369,6 +369,17 @@ def test_total_timeout_stops_the_rest_of_the_notebook(released, tmp_path, capsys
     assert "not run: all cells together ran out of 6 s" in messages(result, "ex2")
 
 
+def test_replays_after_a_crash_count_against_the_total_timeout(released, tmp_path):
+    out, lab = released
+    path = tmp_path / "replayed.ipynb"
+    notebook = solved(student_notebook(lab), ex1=then("ex1", "import time\ntime.sleep(3)"),
+                      ex2=then("ex2", "import os\nos._exit(1)"))
+    nbformat.write(notebook, path)
+    code = main_code("grade", out / "autograder", path, "--out", tmp_path / "r", "--total-timeout", "6")
+    result = json.loads((tmp_path / "r" / "replayed" / "results.json").read_text())
+    assert code == 0 and "not run: all cells together ran out of 6 s" in messages(result, "ex3"), result["output"]
+
+
 def main_code(*argv):
     with pytest.raises(SystemExit) as exit:
         main([str(arg) for arg in argv])

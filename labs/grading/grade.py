@@ -27,12 +27,12 @@ from pathlib import Path
 from time import monotonic
 
 from labs.grading import runner, sandbox
+from labs.grading.judge import MAX_STARTS
 from labs.grading.lab import LabError, read_notebook
 from labs.grading.release import copy_into, data_files
 from labs.grading.restore import restore
 from labs.grading.student_process import GRACE, START_TIMEOUT
 
-MAX_STARTS = 4  # as in judge.py: one start and three restarts per submission
 REPO = Path(__file__).resolve().parents[2]  # holds the labs and numtorch packages
 
 

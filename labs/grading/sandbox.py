@@ -128,10 +128,12 @@ def pids_cgroup():
         except OSError:
             continue
         try:
+            if not (folder / "cgroup.procs").exists():  # a plain folder, not a cgroup
+                raise OSError("not a cgroup")
             (folder / "pids.max").write_text(str(PIDS_MAX))
             return folder
         except OSError:
-            folder.rmdir()
+            shutil.rmtree(folder, ignore_errors=True)
     return None
 
 

@@ -99,7 +99,8 @@ def check_read_off(student):
             f"read_off is a {type(read_off).__name__}. Hint: a dict: {{'x': ..., 'dead': ...}}.")
         expected = graph_grads(3.0, -2.0)
         for name in names:
-            assert name in read_off, f"read_off has no key {name!r}. Hint: one key per box: 'x', 'y', 'u', 'v', 'L', 'dead'."
+            assert name in read_off, (
+                f"read_off has no key {name!r}. Hint: one key per box: 'x', 'y', 'u', 'v', 'L', 'dead'.")
             value = read_off[name]
             if expected[name] is None:
                 assert value is None, f"read_off[{name!r}] is {value!r}. {HINTS[name]}"

@@ -7,18 +7,21 @@ import pytest
 import numtorch as nt
 from numtorch.testing import analytic_grad
 
-# (Shapes travel beside the arrays: a 0-d array must stay 0-d.)
-# The student's op runs forward and backward in their process: the output, the gradients backward() leaves on
-# the inputs (after the engine), and what backward itself returned (shapes, before the engine sums anything).
+# The student's op runs forward and backward in their process: the output, the shapes backward itself returned
+# (before the engine sums anything; with `exact`, a wrong shape stops there, so the message names it rather than
+# what the engine makes of it) and the gradients backward() leaves on the inputs. The input shapes travel beside
+# the arrays, so a 0-d input stays 0-d.
 RUN_OP = """
 leaves = [nt.tensor(np.reshape(a, shape), requires_grad=True) for a, shape in zip(arrays, shapes)]
 out = THE_OP.apply(*leaves, **settings)
 upstream = np.reshape(upstream, out.shape)
 returned = type(out.grad_fn).backward(out.grad_fn, upstream.copy())
 returned = returned if isinstance(returned, tuple) else (returned,)
-out.backward(upstream)
-result = {"out": out.data, "grads": [None if x.grad is None else x.grad.data for x in leaves],
-          "returned": [None if g is None else list(np.shape(g)) for g in returned]}
+returned = [None if g is None else list(np.shape(g)) for g in returned]
+result = {"out": out.data, "returned": returned, "grads": None}
+if not exact or returned == [list(shape) for shape in shapes]:
+    out.backward(upstream)
+    result["grads"] = [None if x.grad is None else x.grad.data for x in leaves]
 """
 RUN_UNBROADCAST = """
 out = unbroadcast(np.reshape(grad, grad_shape), tuple(shape))
@@ -41,17 +44,13 @@ HINTS = {
     "unbroadcast": "first sum over the extra leading axes, then over each axis where shape has a 1 and grad does not "
                    "(keepdims=True); a target shape () means summing everything.",
 }
-# NumTorch's own piece that each exercise rewrites: it raises while the student's code runs.
-OFF_LIMITS = {
-    "MyMul": ("numtorch.operations.Mul.backward",),
-    "MySigmoid": ("numtorch.operations.Sigmoid.backward",),
-    "MyTanh": ("numtorch.operations.Tanh.backward",),
-    "MyMatMul": ("numtorch.operations.MatMul.backward",),
-    "MySum": ("numtorch.operations.Sum.backward", "numtorch.operations.reduce._spread"),
-    "MyExpand": ("numtorch.operations.Expand.backward",),
-    "BroadcastAdd": ("numtorch.tensor._unbroadcast",),
-    "unbroadcast": ("numtorch.tensor._unbroadcast",),
-}
+# While the student's code runs, NumTorch's own backward methods raise (calling one, or letting autograd call one,
+# would not be writing it yourself), and so do the helpers that spread a reduction's gradient and undo
+# broadcasting: the engine's own unbroadcast stays available only to MyMul, whose broadcast gradients the engine
+# sums as for any op (the other ops are checked before the engine sees a wrong shape).
+BACKWARDS = tuple(f"numtorch.operations.{op}.backward" for op in nt.operations.__all__ if op != "Operation")
+OFF_LIMITS = dict.fromkeys(HINTS, BACKWARDS + ("numtorch.operations.reduce._spread", "numtorch.tensor._unbroadcast"))
+OFF_LIMITS["MyMul"] = BACKWARDS + ("numtorch.operations.reduce._spread",)
 
 
 def engine_unbroadcast(grad, shape):
@@ -94,14 +93,16 @@ def check_op(student, rng):
         upstream = np.asarray(rng.normal(size=expected_out.shape))
         expected = analytic_grad(fn, *arrays, upstream=upstream)
         got = student.run(RUN_OP.replace("THE_OP", name), arrays=arrays, shapes=[a.shape for a in arrays],
-                          upstream=upstream, settings=settings,
+                          upstream=upstream, settings=settings, exact=exact_shapes,
                           unavailable=OFF_LIMITS[name], what=what, hint=hint)
         assert matches(got["out"], expected_out), (
             f"{what}: forward gives wrong values. Hint: {FORWARD_HINT}")
         if exact_shapes:
             wanted = [list(a.shape) for a in arrays]
+            returned = [None if g is None else tuple(g) for g in got["returned"]]
             assert got["returned"] == wanted, (
-                f"{what}: backward returned gradients of shapes {got['returned']} for inputs of shapes {wanted}. "
+                f"{what}: backward returned gradients of shapes {returned} for inputs of shapes "
+                f"{[a.shape for a in arrays]}. "
                 f"Hint: return one gradient per input, each in that input's exact shape. {hint}")
         for k, (mine, true) in enumerate(zip(got["grads"], expected)):
             assert matches(mine, true), (
@@ -123,8 +124,9 @@ def check_unbroadcast(student, rng):
                               unavailable=OFF_LIMITS["unbroadcast"], hint=HINTS["unbroadcast"])
             expected = engine_unbroadcast(grad, shape)
             right_shape = tuple(got["shape"]) == tuple(shape)
+            gave = np.round(np.reshape(got["out"], shape), 3).tolist() if right_shape else f"shape {tuple(got['shape'])}"
             assert right_shape and matches(got["out"], expected), (
-                f"{what} gave {np.round(np.reshape(got['out'], shape), 3).tolist() if right_shape else 'shape ' + str(tuple(got['shape']))}"
-                f", expected shape {shape} and {np.round(expected, 3).tolist()}. Hint: {HINTS['unbroadcast']}")
+                f"{what} gave {gave}, expected shape {shape} and {np.round(expected, 3).tolist()}. "
+                f"Hint: {HINTS['unbroadcast']}")
 
     return check

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from labs.testing import TensorData
+from labs.testing import TensorData, close
 
 # The snippet that runs the student's train_step `steps` times on a LinearLayer with the judge's parameters.
 TRAIN_LINEAR = """
@@ -20,11 +20,16 @@ CE_OFF_LIMITS = ("numtorch.Tensor.cross_entropy", "numtorch.operations.CrossEntr
                  "numtorch.layers.CrossEntropyLoss.forward")
 CE_HINT = ("take log_softmax over the classes (dim=1), pick each row's entry at its label with two index arrays, "
            "average, and negate.")
+UNSTABLE = "softmax(...).log() rounds tiny probabilities to 0 (log 0 = -inf); logits.log_softmax(dim=1) stays finite. "
 RUN_CE = """
 logits = nt.tensor(z, requires_grad=True)
 loss = cross_entropy(logits, labels)
 loss.backward()
 result = {"loss": loss, "grad": None if logits.grad is None else logits.grad.data}
+"""
+RUN_ACCURACY = """
+value = accuracy(nt.Tensor(z), labels)
+result = {"value": value, "float": isinstance(value, float)}
 """
 
 
@@ -79,12 +84,27 @@ def check_cross_entropy(student):
         assert isinstance(got["loss"], TensorData) and got["loss"].data.size == 1, (
             f"{what} should return a scalar Tensor. Hint: keep the computation in Tensors and end with .mean().")
         value = got["loss"].data.item()
+        unstable = "" if np.isfinite(value) else UNSTABLE
         assert np.isclose(value, loss.item(), rtol=1e-6), (
-            f"{what} gave {value:.6g}, expected {loss.item():.6g}. Hint: "
-            f"{'softmax(...).log() rounds tiny probabilities to 0 (log 0 = -inf); logits.log_softmax(dim=1) stays finite. ' if not np.isfinite(value) else ''}"
-            f"{CE_HINT}")
+            f"{what} gave {value:.6g}, expected {loss.item():.6g}. Hint: {unstable}{CE_HINT}")
         assert got["grad"] is not None and np.allclose(got["grad"], z.grad.data, rtol=1e-6, atol=1e-9), (
             f"{what}: the gradient reaching the logits differs from the library's. Hint: build the loss from Tensor "
             f"operations on logits (not on logits.data), so backward() reaches them. {CE_HINT}")
+
+    return check
+
+
+@pytest.fixture
+def check_accuracy(student):
+    """check_accuracy(logits, labels, hint): the student's accuracy gives the fraction of rows whose argmax is the
+    label, as a float."""
+
+    def check(logits, labels, hint):
+        what = f"accuracy(logits of shape {logits.shape}, labels as {type(labels).__name__})"
+        got = student.run(RUN_ACCURACY, z=logits, labels=labels, what=what,
+                          hint="compare each row's argmax with its label and average the matches.")
+        expected = float(np.mean(logits.argmax(axis=1) == np.asarray(labels)))
+        assert got["float"] and close(got["value"], expected, atol=1e-9), (
+            f"{what} gave {got['value']!r}, expected the float {expected:.4f}. Hint: {hint}")
 
     return check

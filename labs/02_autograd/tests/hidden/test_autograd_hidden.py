@@ -52,7 +52,8 @@ def test_descend_trajectories(student, rng):
             hint="the same loop works for any shape and any loss_fn.")
         assert got["same"], "descend did not return the tensor it was given. Hint: update w.data in place and `return w`."
         expected = reference_descent(start, target, power, lr, steps)
-        assert np.allclose(got["w"], expected, rtol=1e-7, atol=1e-10), (
+        same_shape = np.shape(got["w"]) == expected.shape
+        assert same_shape and np.allclose(got["w"], expected, rtol=1e-7, atol=1e-10), (
             f"with a vector w, loss sum((w - target)^{power}), lr={lr:.3g}, steps={steps}: w is "
             f"{np.round(got['w'], 4).tolist()}, expected {np.round(expected, 4).tolist()}. Hint: use the lr you are "
             f"given, run exactly `steps` steps (none when steps is 0), and clear the gradient once per step "

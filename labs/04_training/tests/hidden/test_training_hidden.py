@@ -25,7 +25,8 @@ exec("".join(REFERENCE.values()), reference)
 MLP_HINT = "build three new layers at every call: LinearLayer(n_in, n_hidden), Tanh(), LinearLayer(n_hidden, n_out)."
 STEP_HINT = ("forward with model(data), the loss with criterion(prediction, target), loss.backward(), then "
              "optimizer.step() with the optimizer you are given; return loss.item().")
-XOR_DATA, XOR_TARGET = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([[0.0], [1.0], [1.0], [0.0]])
+XOR_DATA = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_TARGET = np.array([[0.0], [1.0], [1.0], [0.0]])
 BAR = 0.94  # 1000 steps, 300 fresh points: make_mlp(2, 16, 2) got 0.954 or more in 200 draws; a line 0.904 at most
 
 
@@ -72,7 +73,7 @@ def test_make_mlp_computes_linear_tanh_linear(student, rng):
         f"(weight and bias of each LinearLayer, in order). Hint: {MLP_HINT}")
     w1, b1, w2, b2 = weights
     expected = np.tanh(x @ w1 + b1) @ w2 + b2
-    assert np.allclose(got["out"], expected), (
+    assert np.shape(got["out"]) == expected.shape and np.allclose(got["out"], expected), (
         f"with the same parameters, make_mlp({n_in}, {n_hidden}, {n_out}) computes something else than "
         f"tanh(x @ W1 + b1) @ W2 + b2. Hint: the nonlinearity between the two LinearLayers is nt.layers.Tanh(): "
         f"without one (or with another) the model is not the MLP of the lesson.")
@@ -132,7 +133,8 @@ def test_train_xor_trajectory(student, rng):
     hint = ("make_mlp(2, 8, 1), MSELoss, one SGDOptimizer(model.get_params(), lr=0.1) made before the loop, and "
             "`steps` calls of train_step on xor_data and xor_target.")
     assert_same_losses(got["losses"], expected, f"train_xor({steps})", hint)
-    assert np.allclose(got["pred"], model(nt.Tensor(XOR_DATA)).data, rtol=1e-6), (
+    expected = model(nt.Tensor(XOR_DATA)).data
+    assert np.shape(got["pred"]) == expected.shape and np.allclose(got["pred"], expected, rtol=1e-6), (
         f"train_xor({steps}) returned a model other than the one it trained. Hint: return (model, losses).")
 
 
@@ -153,19 +155,13 @@ def test_cross_entropy_is_stable_for_large_logits(check_cross_entropy, rng):
 
 @pytest.mark.exercise("accuracy")
 @pytest.mark.points(0.5)
-def test_accuracy_on_random_predictions(student, rng):
+def test_accuracy_on_random_predictions(check_accuracy, rng):
     n, k = int(rng.integers(20, 60)), int(rng.integers(2, 6))
     logits, labels = rng.normal(size=(n, k)), rng.integers(0, k, size=n)
     labels[: n // 2] = logits[: n // 2].argmax(axis=1)  # about half right, the rest by chance
     for given in (labels, labels.tolist()):
-        got = student.run("value = accuracy(nt.Tensor(z), labels)\nresult = {'value': value, 'float': isinstance(value, float)}",
-                          z=logits, labels=given, what=f"accuracy(logits of shape {logits.shape}, labels)",
-                          hint="the fraction of rows whose argmax (along axis 1) equals the label, as a float.")
-        expected = float(np.mean(logits.argmax(axis=1) == labels))
-        assert got["float"] and np.isclose(got["value"], expected), (
-            f"accuracy on {n} rows of {k} classes (labels given as {type(given).__name__}) gave {got['value']!r}, "
-            f"expected the float {expected:.4f}. Hint: compare logits.data.argmax(axis=1) with np.asarray(labels) and "
-            f"average the matches (a fraction between 0 and 1, not a count).")
+        check_accuracy(logits, given, "compare logits.data.argmax(axis=1) with np.asarray(labels) and average the "
+                                      "matches (a fraction between 0 and 1, not a count).")
 
 
 def fresh_moons(rng, n, noise=0.15):
@@ -186,13 +182,15 @@ def test_train_moons_on_fresh_moons(student, rng):
         model, losses = train_moons(points, labels, 1000)
         result = {"losses": list(losses), "predicted": model(nt.Tensor(held_out)).data.argmax(axis=1)}
     """, seed=seed, points=points, labels=labels, held_out=held_out, replace=REFERENCE,
-        what="train_moons(points, labels, 1000) on 300 fresh moon points", hint="train on the points and labels passed in; return (model, losses).")
+        what="train_moons(points, labels, 1000) on 300 fresh moon points",
+        hint="train on the points and labels passed in; return (model, losses).")
+    right = np.shape(got["predicted"]) == truth.shape and got["predicted"] == truth
+    fresh = float(np.mean(right))
+    assert fresh >= BAR, (
+        f"trained for 1000 steps on 300 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points "
+        f"right; the bar is {BAR} (a straight line gets 0.90 at best). Hint: the model must be the MLP, "
+        f"make_mlp(2, 16, 2), trained as the exercise says.")
     expected, _ = seeded_fit(seed, 16, 2, nt.layers.CrossEntropyLoss(), 0.5, points, labels, 1000)
     assert_same_losses(got["losses"], expected, "train_moons on fresh moons",
                        "make_mlp(2, 16, 2), CrossEntropyLoss, one SGDOptimizer with lr=0.5, `steps` steps of train_step "
                        "on nt.Tensor(points) and labels: the arguments, not the global train_x and train_y.")
-    fresh = float(np.mean(got["predicted"] == truth))
-    assert fresh >= BAR, (
-        f"trained for 1000 steps on 300 fresh moon points, your model classifies {fresh:.2f} of 500 held-out points right; the bar is "
-        f"{BAR} (a straight line gets 0.90 at best). Hint: the model must be the MLP, make_mlp(2, 16, 2), trained as "
-        f"the exercise says.")
