@@ -1,222 +1,277 @@
-"""Hidden tests of lab 6 (embeddings and recurrent nets): they run at grading and check more than the public ones."""
+"""Hidden tests of lab 6 (embeddings and recurrent nets): they run at grading and check more than the public ones.
 
+Inputs come from `rng` (per submission); expected values are computed on the judge's side by the reference
+pieces below, on models built from the same seed as the student's (tests/conftest.py)."""
 import numpy as np
 import pytest
 
-from labs.testing import call, get
+from labs.testing import TensorData, describe
 import numtorch as nt
 
 
 @pytest.mark.exercise("vocab")
 @pytest.mark.points(0.5)
-def test_round_trip_of_the_whole_text(ns):
-    text = get(ns, "text", "run the cell that loads the text.")
-    ids = call(get(ns, "encode"), text, hint="encode every character of the string, in order.")
-    chars = get(ns, "chars", "run the vocabulary cell.")
-    assert ids.min() >= 0 and ids.max() < len(chars), (
-        f"ids should lie between 0 and {len(chars) - 1}, got {ids.min()} to {ids.max()}. Hint: use char_to_id.")
-    assert call(get(ns, "decode"), ids, hint="join chars[i] for every id.") == text, (
-        "decode(encode(text)) is not the text. Hint: decode must undo encode, character by character, in order.")
+def test_encode_and_decode_random_text(student, shared, rng):
+    string = "".join(rng.choice(shared.CHARS, size=60))
+    ids, back = student.run("ids = encode(string)\nresult = [ids, decode(ids)]", string=string,
+                            what="encode and decode of 60 random characters of the text",
+                            hint="encode gives each character's index in chars; decode undoes it, in order.")
+    expected = [shared.CHARS.index(ch) for ch in string]
+    assert isinstance(ids, np.ndarray) and ids.dtype.kind in "iu", (
+        f"encode should return an integer NumPy array, got {describe(ids)}. Hint: np.array([...], dtype=int).")
+    assert ids.tolist() == expected, (
+        f"encode should give each character's index in chars; for {string[:12]!r}... it gave "
+        f"{ids.tolist()[:12]}... instead of {expected[:12]}... Hint: char_to_id[ch] for each ch.")
+    assert back == string, f"decode(encode(s)) is not s for s = {string[:20]!r}... Hint: join chars[i] in order."
 
 
 @pytest.mark.exercise("vocab")
 @pytest.mark.points(0.5)
-def test_decode_takes_lists_and_arrays(ns):
-    chars = get(ns, "chars", "run the vocabulary cell.")
-    hint = "iterate over the ids (a list or an array) and join chars[i] into one string."
-    assert call(get(ns, "decode"), [0, len(chars) - 1], hint=hint) == chars[0] + chars[-1], (
-        f"decode([0, {len(chars) - 1}]) should be the first and the last character of chars. Hint: {hint}")
-    assert call(get(ns, "decode"), np.array([1, 1, 0]), hint=hint) == chars[1] * 2 + chars[0], (
-        f"decode(np.array([1, 1, 0])) is wrong. Hint: {hint}")
-    assert call(get(ns, "decode"), [], hint=hint) == "", f"decode([]) should be the empty string. Hint: {hint}"
+def test_decode_takes_lists_arrays_and_nothing(student, shared, rng):
+    ids = rng.integers(0, len(shared.CHARS), size=5)
+    got = student.run("result = [decode(ids.tolist()), decode(ids), decode([]), encode('')]", ids=ids,
+                      what="decode of a list, an array and [], and encode('')",
+                      hint="iterate over the ids (a list or an array) and join chars[i] into one string.")
+    expected = "".join(shared.CHARS[i] for i in ids)
+    assert got[:3] == [expected, expected, ""], (
+        f"decode({ids.tolist()}) should be {expected!r} for a list and for an array, and decode([]) should be ''; "
+        f"got {got[:3]!r}. Hint: iterate over the ids and join chars[i] into one string.")
+    assert isinstance(got[3], np.ndarray) and got[3].shape == (0,) and got[3].dtype.kind in "iu", (
+        f"encode('') should be an empty integer array, got {got[3]!r:.60}. Hint: np.array([...], dtype=int).")
 
 
 @pytest.mark.exercise("one_hot")
 @pytest.mark.points(0.5)
-def test_one_hot_picks_embedding_rows(ns):
-    hint = "row k is zeros with a 1.0 in column ids[k]; repeated ids give repeated rows."
-    ids = np.array([3, 1, 3, 0, 6])
-    rows = call(get(ns, "one_hot"), ids, 9, hint=hint)
-    assert rows.shape == (5, 9) and rows.dtype.kind == "f", (
-        f"one_hot(ids of length 5, 9) should be a float array of shape (5, 9), got {rows.dtype} {rows.shape}. "
-        f"Hint: {hint}")
-    weight = np.random.RandomState(0).randn(9, 2)
-    assert np.allclose(rows @ weight, weight[ids]), (
-        f"one_hot(ids, 9) @ W should pick the rows W[ids]. Hint: {hint}")
+def test_one_hot_picks_embedding_rows(student, rng):
+    size = int(rng.integers(5, 12))
+    ids = rng.integers(0, size, size=7)
+    rows = student.call("one_hot", ids, size, what=f"one_hot(7 ids, {size})",
+                        hint="row k is zeros with a 1.0 in column ids[k]; repeated ids give repeated rows.")
+    assert isinstance(rows, np.ndarray) and rows.shape == (7, size) and rows.dtype.kind == "f", (
+        f"one_hot(7 ids, {size}) should be a float array of shape (7, {size}), got {type(rows).__name__} "
+        f"{getattr(rows, 'dtype', '')} {getattr(rows, 'shape', '')}. Hint: np.zeros((len(ids), size)).")
+    assert np.array_equal(rows, np.eye(size)[ids]), (
+        f"one_hot({ids.tolist()}, {size}) has its 1s in the wrong places. Hint: row k has a single 1, in column "
+        f"ids[k]; one_hot(ids, size) @ W must pick the rows W[ids].")
 
 
-class IdEmbedding(nt.layers.Layer):
-    """A fake embedding: each id becomes a 1-vector holding the id itself."""
+def step_losses(embed, cell, inputs, targets):
+    """The cross-entropy of every step, the hidden state carried along."""
+    hidden, losses = cell.init_hidden(len(inputs)), []
+    for t in range(inputs.shape[1]):
+        output, hidden = cell(embed(inputs[:, t]), hidden)
+        losses.append(output.cross_entropy(targets[:, t]))
+    return losses
 
-    def forward(self, ids):
-        ids = np.asarray(ids, dtype=float)
-        return nt.Tensor(ids.reshape(ids.shape + (1,)))
+
+def reference_sequence_loss(embed, cell, inputs, targets):
+    """The mean over the steps."""
+    losses = step_losses(embed, cell, inputs, targets)
+    return sum(losses[1:], losses[0]) / len(losses)
 
 
-class RecordingCell(nt.layers.Layer):
-    """A fake cell that checks the hidden state it gets is the one it returned last, and records its inputs.
+def sum_of_losses(embed, cell, inputs, targets):
+    losses = step_losses(embed, cell, inputs, targets)
+    return sum(losses[1:], losses[0])
 
-    Its hidden state counts the steps; its logits at step t are LOGITS[t] (fixed)."""
 
-    def __init__(self, logits):
-        self.logits, self.seen, self.carried = logits, [], True
+def last_step_loss(embed, cell, inputs, targets):
+    return step_losses(embed, cell, inputs, targets)[-1]
 
-    def init_hidden(self, batch_size=1):
-        return nt.Tensor(np.zeros((batch_size, 1)))
 
-    def forward(self, x, hidden):
-        step = len(self.seen)
-        self.carried &= bool(np.all(hidden.data == step))
-        self.seen.append(x.data.reshape(len(x.data), -1)[:, 0].astype(int))
-        return self.logits[step], nt.Tensor(hidden.data + 1)
+def fresh_hidden_loss(embed, cell, inputs, targets):
+    hidden = cell.init_hidden(len(inputs))
+    losses = [cell(embed(inputs[:, t]), hidden)[0].cross_entropy(targets[:, t]) for t in range(inputs.shape[1])]
+    return sum(losses[1:], losses[0]) / len(losses)
+
+
+UNROLL_HINT = ("start from cell.init_hidden(batch); at each step t call the cell on embed(inputs[:, t]) and the "
+               "hidden state the previous call returned, score the output against targets[:, t] with "
+               ".cross_entropy, and return the mean over the T steps as a Tensor.")
+KNOWN_SLIPS = ((sum_of_losses, "the sum of the step losses: divide by the number of steps T"),
+               (last_step_loss, "the loss of the last step only: score every step and average"),
+               (fresh_hidden_loss, "every step started from a fresh hidden state: pass on the one the cell returned"))
+
+
+def windows(student, shared, rng, batch, steps):
+    """sequence_loss on a seeded random RNN in the student's process and the reference on the judge's side."""
+    case = dict(vocab=7, dim=3, n_hidden=5, inputs=rng.integers(0, 7, (batch, steps)),
+                targets=rng.integers(0, 7, (batch, steps)), seed=int(rng.integers(2 ** 31)))
+    yours = student.run(shared.UNROLL, what=f"sequence_loss on {batch} windows of {steps} steps", hint=UNROLL_HINT,
+                        **case)
+    assert yours["type"] == "Tensor" and yours["size"] == 1, (
+        f"sequence_loss should return a scalar nt.Tensor, got a {yours['type']} of size {yours['size']}. "
+        f"Hint: {UNROLL_HINT}")
+    return yours, case
 
 
 @pytest.mark.exercise("unroll")
 @pytest.mark.points(1)
-def test_sequence_loss_reads_each_step_in_order(ns):
-    hint = ("step t must embed inputs[:, t], get the hidden state returned by step t - 1, and be scored against "
-            "targets[:, t]; the loss is the mean over the steps.")
-    rng = np.random.RandomState(12)
-    inputs, targets = rng.randint(0, 5, (3, 4)), rng.randint(0, 5, (3, 4))
-    logits = [nt.Tensor(rng.randn(3, 5), autograd=True) for _ in range(4)]
-    cell = RecordingCell(logits)
-    loss = call(get(ns, "sequence_loss"), IdEmbedding(), cell, inputs, targets, hint=hint)
-    assert len(cell.seen) == 4, f"the cell ran {len(cell.seen)} times for 4 time steps. Hint: {hint}"
-    assert all(np.array_equal(seen, inputs[:, t]) for t, seen in enumerate(cell.seen)), (
-        f"the cell did not read inputs[:, 0], inputs[:, 1], ... in order. Hint: {hint}")
-    assert cell.carried, f"some step got a hidden state other than the one the previous step returned. Hint: {hint}"
-    per_step = [logits[t].cross_entropy(targets[:, t]).item() for t in range(4)]
-    assert np.isclose(loss.item(), np.mean(per_step)), (
-        f"with these outputs the loss should be the mean of the per-step losses, {np.mean(per_step):.5f} "
-        f"(their sum is {np.sum(per_step):.5f}); got {loss.item():.5f}. Hint: {hint}")
+def test_sequence_loss_is_the_mean_over_several_lengths(student, shared, rng):
+    for steps in (int(rng.integers(2, 4)), int(rng.integers(5, 8))):
+        yours, case = windows(student, shared, rng, batch=int(rng.integers(2, 5)) + steps, steps=steps)
+        expected = shared.on_judge(shared.UNROLL, sequence_loss=reference_sequence_loss, **case)["loss"]
+        if np.isclose(yours["loss"], expected, rtol=1e-6):
+            continue
+        slips = [why for slip, why in KNOWN_SLIPS
+                 if np.isclose(yours["loss"], shared.on_judge(shared.UNROLL, sequence_loss=slip, **case)["loss"])]
+        raise AssertionError(
+            f"on windows of {steps} steps sequence_loss gave {yours['loss']:.5f} instead of {expected:.5f}"
+            + (f": that is {slips[0]}" if slips else "") + f". Hint: {UNROLL_HINT}")
 
 
-FIT_HINT = ("one AdamOptimizer over embed.get_params() + cell.get_params() with learning rate lr; each step a "
-            "random_batch(), the sequence_loss, loss.item() appended, backward, step.")
+PARAMETERS = ["embed.weight", "cell.w_ih.weight", "cell.w_ih.bias", "cell.w_hh.weight", "cell.w_hh.bias",
+              "cell.w_ho.weight", "cell.w_ho.bias"]
 
 
-def tiny_model(ns, seed):
-    np.random.seed(seed)
-    vocab_size = len(get(ns, "chars", "run the vocabulary cell."))
-    return nt.layers.EmbeddingLayer(vocab_size, 3), nt.layers.RNNCell(3, 4, vocab_size, activation="tanh")
+@pytest.mark.exercise("unroll")
+@pytest.mark.points(1)
+def test_gradients_flow_back_through_time(student, shared, rng):
+    steps = int(rng.integers(4, 7))
+    yours, case = windows(student, shared, rng, batch=3, steps=steps)
+    expected = shared.on_judge(shared.UNROLL, sequence_loss=reference_sequence_loss, **case)
+    assert np.isclose(yours["loss"], expected["loss"], rtol=1e-6), (
+        f"on a {steps}-step window the loss is {yours['loss']:.5f}, not {expected['loss']:.5f}, so its gradients "
+        f"cannot be right either: make the loss right first (the other sequence_loss test says how). "
+        f"Hint: {UNROLL_HINT}")
+    wrong = [name for name, got, want in zip(PARAMETERS, yours["grads"], expected["grads"])
+             if not np.allclose(got, want, rtol=1e-5, atol=1e-8)]
+    assert not wrong, (
+        f"after backward() on a {steps}-step window the gradients of {', '.join(wrong)} differ from backpropagation "
+        f"through the whole unrolled graph. Hint: the gradient must flow back through the hidden state: pass on "
+        f"the very tensor the cell returned (no nt.Tensor(hidden.data), no fresh init_hidden inside the loop, "
+        f"no .data); {UNROLL_HINT}")
 
 
-def snapshot(*layers):
-    return [p.data.copy() for layer in layers for p in layer.parameters()]
+FIT_HINT = ("make one AdamOptimizer, before the loop, over embed.get_params() + cell.get_params() with learning "
+            "rate lr; at each of the `steps` steps call random_batch() once, compute sequence_loss(embed, cell, "
+            "inputs, targets), append loss.item(), then backward and step.")
+
+REFERENCE_FIT = """
+def fit(embed, cell, steps, lr=0.01):
+    optimizer = nt.optimizers.AdamOptimizer(embed.get_params() + cell.get_params(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        inputs, targets = random_batch()
+        loss = sequence_loss(embed, cell, inputs, targets)
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    return losses
+"""
 
 
 @pytest.mark.exercise("fit")
-@pytest.mark.points(0.5)
-def test_fit_updates_embedding_and_cell_with_the_given_rate(ns):
-    embed, cell = tiny_model(ns, 13)
-    before = snapshot(embed, cell)
-    losses = call(get(ns, "fit"), embed, cell, 3, 0.05, hint=FIT_HINT)
-    assert len(losses) == 3 and all(isinstance(v, float) for v in losses), (
-        f"fit(..., steps=3) should return 3 floats, got {losses!r:.80}. Hint: {FIT_HINT}")
-    moved = [not np.allclose(b, a) for b, a in zip(before, snapshot(embed, cell))]
-    assert moved[0] and all(moved[1:]), (
-        f"fit changed {sum(moved)} of the {len(moved)} parameters; the embedding and every cell weight should move. "
+@pytest.mark.points(1)
+def test_fit_follows_the_reference_training_loop(student, shared, rng, floats):
+    steps, lr, seed = int(rng.integers(6, 10)), float(rng.uniform(0.02, 0.1)), int(rng.integers(2 ** 31))
+    yours = student.run(shared.FIT, steps=steps, lr=lr, seed=seed, replace=shared.STAND_IN_FIT,
+                        what=f"fit(embed, cell, steps={steps}, lr={lr:.3f})", hint=FIT_HINT)
+    stand_ins = "\n".join(shared.STAND_IN_FIT.values())
+    expected = shared.on_judge(stand_ins + REFERENCE_FIT + shared.FIT, steps=steps, lr=lr, seed=seed)
+    losses = yours["losses"]
+    assert not floats(losses, steps), (
+        f"fit(..., steps={steps}) should return a list of {steps} losses (floats), got {floats(losses, steps)}. "
         f"Hint: {FIT_HINT}")
-    embed, cell = tiny_model(ns, 13)
-    before = snapshot(embed, cell)
-    call(get(ns, "fit"), embed, cell, 2, 0.0, hint=FIT_HINT)
-    assert all(np.allclose(b, a) for b, a in zip(before, snapshot(embed, cell))), (
-        f"with lr=0.0 fit should not change any parameter. Hint: pass lr to the optimizer: {FIT_HINT}")
+    bad = [k for k, (a, b) in enumerate(zip(losses, expected["losses"])) if not np.isclose(a, b, rtol=1e-6)]
+    assert not bad, (
+        f"with the same seed, batches and loss, fit's loss at step {bad[0] + 1} is {losses[bad[0]]:.6f}, the "
+        f"reference loop's {expected['losses'][bad[0]]:.6f}: the training differs from there on. Hint: {FIT_HINT}")
+    assert all(np.allclose(a, b) for a, b in zip(yours["params"], expected["params"])), (
+        f"fit's parameters after {steps} steps differ from the reference loop's. Hint: {FIT_HINT}")
 
 
-@pytest.mark.exercise("fit")
-@pytest.mark.points(0.5)
-def test_trained_rnn_predicts_the_text(ns):
-    embed, rnn = get(ns, "rnn_embed", "run the RNN training cell."), get(ns, "rnn", "run the RNN training cell.")
-    ids = call(get(ns, "encode"), get(ns, "text", "run the text cell.")[:401], hint="encode must work first.")
-    with nt.no_grad():
-        loss = call(get(ns, "sequence_loss"), embed, rnn, ids[None, :-1], ids[None, 1:], hint="sequence_loss must work first.")
-    assert loss.item() < 1.5, (
-        f"the trained RNN's loss on the first 400 characters is {loss.item():.3f}; after 200 steps it should be "
-        f"below 1.5. Hint: {FIT_HINT}")
-
-
-class FixedLogits(nt.layers.Layer):
-    """A fake cell whose output is always the logits [2, 1, 0, 0, ...]."""
-
-    def __init__(self, vocab_size):
-        self.logits = np.zeros((1, vocab_size))
-        self.logits[0, :2] = [2.0, 1.0]
-
-    def init_hidden(self, batch_size=1):
-        return nt.Tensor(np.zeros((batch_size, 1)))
-
-    def forward(self, x, hidden):
-        return nt.Tensor(self.logits), hidden
+SAMPLE_HINT = ("divide the last output by the temperature, softmax(dim=1), and draw each character with "
+               "np.random.choice(vocab_size, p=probabilities); never take the most likely one (argmax).")
 
 
 @pytest.mark.exercise("sample")
 @pytest.mark.points(0.5)
-def test_sample_temperature(ns):
-    hint = ("divide the output by the temperature before softmax(dim=1), and draw each character with "
-            "np.random.choice(..., p=probabilities).")
-    chars = get(ns, "chars", "run the vocabulary cell.")
-    cell = FixedLogits(len(chars))
-    cold = call(get(ns, "sample"), IdEmbedding(), cell, "a", 200, 0.05, hint=hint)
-    hot = call(get(ns, "sample"), IdEmbedding(), cell, "a", 200, 100.0, hint=hint)
-    assert cold.count(chars[0]) >= 195, (
-        f"at temperature 0.05 almost every character should be the favourite {chars[0]!r}; got "
-        f"{cold.count(chars[0])} of 200. Hint: {hint}")
-    assert len(set(hot)) >= 20, (
-        f"at temperature 100 the choice is nearly uniform over {len(chars)} characters, but only {len(set(hot))} "
-        f"different ones came out of 200. Hint: {hint}")
+def test_sample_draws_with_the_temperature(student, shared, rng):
+    logits = rng.permutation([2.0, 1.0, 0.0, -1.0, -3.0, -3.0, -3.0, -3.0])
+    temperature = float(rng.uniform(0.4, 0.6) if rng.random() < 0.5 else rng.uniform(2.0, 3.0))
+    text = student.run(shared.FAKES + "result = sample(IdEmbedding(), Logits(logits), 'a', 5000, temperature)",
+                       logits=logits, temperature=temperature, replace=shared.STAND_IN_VOCAB,
+                       what=f"sample(..., 'a', 5000, temperature={temperature:.2f}) from fixed logits",
+                       hint=SAMPLE_HINT)
+    assert isinstance(text, str) and len(text) == 5000, (
+        f"sample(..., 5000, ...) should return a string of the 5000 new characters, got {text!r:.40}. "
+        f"Hint: {SAMPLE_HINT}")
+    scaled = np.exp(logits / temperature)
+    expected = scaled / scaled.sum()
+    found = np.array([text.count(ch) for ch in "abcdefgh"]) / len(text)
+    assert np.abs(found - expected).max() < 0.04, (
+        f"from fixed logits {logits.tolist()} at temperature {temperature:.2f}, the letters a..h should come out "
+        f"with frequencies {expected.round(3).tolist()}, got {found.round(3).tolist()}. Hint: {SAMPLE_HINT}")
 
 
 @pytest.mark.exercise("sample")
 @pytest.mark.points(0.5)
-def test_sample_works_with_an_lstm(ns):
-    hint = ("treat the hidden state as opaque: take it from cell.init_hidden(1) and pass on what the cell returns, "
-            "so a pair (h, c) works too; wrap the loop in nt.no_grad().")
-    chars = get(ns, "chars", "run the vocabulary cell.")
-    np.random.seed(14)
-    embed, lstm = nt.layers.EmbeddingLayer(len(chars), 3), nt.layers.LSTMCell(3, 4, len(chars))
-    text = call(get(ns, "sample"), embed, lstm, "Now is ", 25, 1.0, hint=hint)
-    assert isinstance(text, str) and len(text) == 25 and set(text) <= set(chars), (
-        f"sampling 25 characters from an LSTM gave {text!r:.60}. Hint: {hint}")
+def test_sample_carries_a_pair_state(student, shared, rng):
+    start = "".join(rng.choice(list("abcdefgh"), size=int(rng.integers(2, 6))))
+    got = student.run(shared.FAKES + (
+        "counted = sample(IdEmbedding(), Counter(8), start, 5, 1.0)\n"
+        "embed, lstm = nt.layers.EmbeddingLayer(8, 3), nt.layers.LSTMCell(3, 4, 8)\n"
+        "result = [counted, sample(embed, lstm, start, 25, 1.0)]"), start=start, replace=shared.STAND_IN_VOCAB,
+        what=f"sample(..., {start!r}, ...) from cells with a (h, c) state",
+                      hint="treat the hidden state as opaque: take it from cell.init_hidden(1) and pass on what the "
+                           "cell returns, so a pair (h, c) works too.")
+    expected = "".join("abcdefgh"[(len(start) + k) % 8] for k in range(5))
+    assert got[0] == expected, (
+        f"with a model whose state counts its calls and that predicts the letter of that count, sampling 5 "
+        f"characters after {start!r} should give {expected!r}, got {got[0]!r:.20}. Hint: start from "
+        f"cell.init_hidden(1) once, feed every character of start, and pass the state each call returns into the "
+        f"next call, for the start characters and the new ones alike.")
+    assert isinstance(got[1], str) and len(got[1]) == 25 and set(got[1]) <= set("abcdefgh"), (
+        f"sampling 25 characters from an LSTMCell gave {got[1]!r:.40}. Hint: pass the (h, c) pair along unchanged.")
 
 
 LSTM_HINT = ("build c' and h' from the four gates with the cell's own layers (cell.xf, cell.hf, ...), and return "
-             "(cell.w_ho(h'), (h', c')).")
+             "(cell.w_ho(h'), (h', c')); calling the cell itself (cell(x, hidden)) is off-limits here.")
+LSTM_OFF = ("numtorch.layers.recurrent.LSTMCell.forward",)
+
+
+def lstm_case(rng):
+    """The inputs of the LSTM_STEP snippet at sizes drawn from rng."""
+    batch, n_in, n_hidden, n_out = (int(n) for n in rng.integers(2, 7, size=4))
+    return dict(n_in=n_in, n_hidden=n_hidden, n_out=n_out, x0=rng.normal(size=(batch, n_in)),
+                h0=rng.normal(size=(batch, n_hidden)), c0=rng.normal(size=(batch, n_hidden)),
+                upstream=[rng.normal(size=(batch, n)) for n in (n_out, n_hidden, n_hidden)],
+                seed=int(rng.integers(2 ** 31)))
+
+
+def library_step(cell, x, hidden):
+    return cell(x, hidden)
+
+
+def run_lstm(student, shared, case):
+    """lstm_step in the student's process (LSTMCell.forward off-limits), the library's cell on the judge's side."""
+    yours = student.run(shared.LSTM_STEP, what="lstm_step(cell, x, (h, c))", hint=LSTM_HINT, unavailable=LSTM_OFF,
+                        **case)
+    expected = shared.on_judge(shared.LSTM_STEP, lstm_step=library_step, **case)
+    for name, label in (("output", "output"), ("h", "h'"), ("c", "c'")):
+        got = yours[name]
+        assert isinstance(got, TensorData) and got.shape == expected[name].shape, (
+            f"lstm_step's {label} should be a Tensor of shape {expected[name].shape}, got "
+            f"{type(got).__name__} {getattr(got, 'shape', '')}. Hint: {LSTM_HINT}")
+    return yours, expected
 
 
 @pytest.mark.exercise("lstm")
 @pytest.mark.points(1)
-def test_lstm_step_gradients_match_the_cell(ns):
-    def case():
-        np.random.seed(22)
-        cell = nt.layers.LSTMCell(3, 4, 2)
-        x = nt.Tensor(np.random.randn(2, 3), autograd=True)
-        h, c = (nt.Tensor(np.random.randn(2, 4), autograd=True) for _ in range(2))
-        return cell, x, h, c
-
-    grads = []
-    for step in (lambda cell, x, hidden: call(get(ns, "lstm_step"), cell, x, hidden, hint=LSTM_HINT),
-                 lambda cell, x, hidden: cell(x, hidden)):
-        cell, x, h, c = case()
-        output, (new_h, new_c) = step(cell, x, (h, c))
-        (output.sum() + new_h.sum() * 2 + new_c.sum() * 3).backward()
-        grads.append([None if t.grad is None else t.grad.data for t in [x, h, c] + cell.get_params()])
-    names = ["x", "h", "c"] + [name for name, _ in nt.layers.LSTMCell(3, 4, 2).named_parameters()]
-    for name, yours, want in zip(names, *grads):
-        assert yours is not None and np.allclose(yours, want), (
-            f"the gradient with respect to {name} differs from LSTMCell's. Hint: {LSTM_HINT}")
+def test_lstm_step_values_at_other_sizes(student, shared, rng):
+    yours, expected = run_lstm(student, shared, lstm_case(rng))
+    for name, label in (("c", "c'"), ("h", "h'"), ("output", "output")):
+        difference = np.abs(yours[name].data - expected[name].data).max()
+        assert difference < 1e-6, (
+            f"lstm_step's {label} differs from the LSTM's (max difference {difference:.3g}). Hint: {LSTM_HINT}")
 
 
 @pytest.mark.exercise("lstm")
-@pytest.mark.points(0.5)
-def test_lstm_step_is_written_out(ns, monkeypatch):
-    def forbidden(self, *args):
-        raise RuntimeError("lstm_step must compute the step itself, not call the LSTMCell")
-
-    monkeypatch.setattr(nt.layers.LSTMCell, "forward", forbidden)
-    np.random.seed(23)
-    cell = nt.layers.LSTMCell(2, 3, 2)
-    hidden = cell.init_hidden(1)
-    output, (h, c) = call(get(ns, "lstm_step"), cell, nt.Tensor([[1.0, -1.0]]), hidden, hint=LSTM_HINT)
-    assert np.all(np.abs(h.data) < 1) and output.shape == (1, 2), (
-        f"h' = o * tanh(c') must lie between -1 and 1, got {h.data}. Hint: {LSTM_HINT}")
+@pytest.mark.points(1)
+def test_lstm_step_gradients_match_the_cell(student, shared, rng):
+    yours, expected = run_lstm(student, shared, lstm_case(rng))
+    names = ["x", "h", "c"] + [name for name, _ in nt.layers.LSTMCell(1, 1, 1).named_parameters()]
+    wrong = [name for name, got, want in zip(names, yours["grads"], expected["grads"])
+             if not np.allclose(got, want, atol=1e-7)]
+    assert not wrong, f"the gradients with respect to {', '.join(wrong)} differ from the LSTM's. Hint: {LSTM_HINT}"

@@ -1,125 +1,128 @@
-"""Public tests of lab 6 (embeddings and recurrent nets): the check cells run these. Hidden tests run at grading."""
+"""Public tests of lab 6 (embeddings and recurrent nets): the check cells run these. Hidden tests run at grading.
 
+Models are built from the same np.random seed in the student's process and on the judge's side (tests/conftest.py);
+fit and sample run with a stand-in vocabulary (and fit with a stand-in loss), so each is graded on its own."""
 import numpy as np
 import pytest
 
-from labs.testing import call, get
-import numtorch as nt
+from labs.testing import TensorData, describe
 
-
-def vocabulary(ns):
-    return get(ns, "chars", "run the vocabulary cell (exercise 1) first.")
+VOCAB_HINT = "chars = sorted(set(text)) gives a sorted list; enumerate(chars) gives (index, character) pairs."
 
 
 @pytest.mark.exercise("vocab")
 @pytest.mark.points(0.5)
-def test_chars_and_char_to_id(ns):
-    chars, text = vocabulary(ns), get(ns, "text", "run the cell that loads the text.")
-    char_to_id = get(ns, "char_to_id", "define char_to_id in the vocabulary cell.")
-    assert isinstance(chars, list) and len(chars) == len(set(chars)) and set(chars) == set(text), (
-        "chars should be a list holding each character of the text exactly once. Hint: a set removes repeats; "
-        "sorted(...) turns it into a sorted list.")
-    assert chars == sorted(chars), "chars is not sorted. Hint: sorted(...) gives a sorted list."
-    wrong = [ch for i, ch in enumerate(chars) if char_to_id.get(ch) != i]
-    assert not wrong, (
-        f"char_to_id should map each character to its index in chars; wrong for {wrong[:5]}. "
-        f"Hint: enumerate(chars) gives (index, character) pairs.")
+def test_chars_and_char_to_id(student, shared):
+    got = student.run("result = {'type': type(chars).__name__, 'chars': list(chars), 'char_to_id': char_to_id}",
+                      what="chars and char_to_id", hint=VOCAB_HINT)
+    chars, char_to_id = got["chars"], got["char_to_id"]
+    assert got["type"] == "list" and chars == shared.CHARS, (
+        f"chars should be the sorted list of the {len(shared.CHARS)} different characters of the text; got a "
+        f"{got['type']} of {len(chars)} starting {chars[:5]}. Hint: {VOCAB_HINT}")
+    assert isinstance(char_to_id, dict), (
+        f"char_to_id should be a dict, got {type(char_to_id).__name__}. Hint: {VOCAB_HINT}")
+    wrong = [ch for i, ch in enumerate(shared.CHARS) if char_to_id.get(ch) != i]
+    assert not wrong and len(char_to_id) == len(chars), (
+        f"char_to_id should map each character to its index in chars; wrong for {wrong[:5]}. Hint: {VOCAB_HINT}")
 
 
 @pytest.mark.exercise("vocab")
 @pytest.mark.points(0.5)
-def test_encode_decode_round_trip(ns):
+def test_encode_decode_round_trip(student):
     line = "Beautiful is better than ugly."
-    ids = call(get(ns, "encode"), line, hint="look each character up in char_to_id and return np.array(...).")
+    ids, back = student.run("ids = encode(line)\nresult = [ids, decode(ids)]", line=line,
+                            what=f"decode(encode({line!r}))",
+                            hint="encode looks each character up in char_to_id; decode joins chars[i] for each id.")
     assert isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" and ids.shape == (len(line),), (
-        f"encode({line!r}) should be an integer NumPy array of {len(line)} ids, got {ids!r:.80}. "
+        f"encode({line!r}) should be an integer NumPy array of {len(line)} ids, got {describe(ids)}. "
         f"Hint: np.array([...], dtype=int).")
-    back = call(get(ns, "decode"), ids, hint="chars[i] for each id, joined into one string with ''.join(...).")
-    assert back == line, f"decode(encode({line!r})) gave {back!r}. Hint: decode must undo encode."
+    assert back == line, f"decode(encode({line!r})) gave {back!r}. Hint: decode must undo encode, in order."
 
 
 @pytest.mark.exercise("one_hot")
 @pytest.mark.points(0.5)
-def test_one_hot_small(ns):
-    rows = call(get(ns, "one_hot"), np.array([2, 0]), 4, hint="start from np.zeros((len(ids), size)) and set one 1 per row.")
+def test_one_hot_small(student):
+    rows = student.call("one_hot", np.array([2, 0]), 4, what="one_hot([2, 0], 4)",
+                        hint="start from np.zeros((len(ids), size)) and set one 1 per row.")
     expected = [[0, 0, 1, 0], [1, 0, 0, 0]]
     assert isinstance(rows, np.ndarray) and rows.shape == (2, 4) and np.array_equal(rows, expected), (
-        f"one_hot([2, 0], 4) should be {expected}, got {np.asarray(rows).tolist()}. Hint: row k has its 1 in "
-        f"column ids[k].")
+        f"one_hot([2, 0], 4) should be the array {expected}, got {np.asarray(rows).tolist()}. Hint: row k has its 1 "
+        f"in column ids[k].")
 
 
 UNROLL_HINT = ("start from cell.init_hidden(batch); at each step t call the cell on embed(inputs[:, t]) and the "
                "previous hidden state, score the output against targets[:, t], and average over the steps.")
 
 
-def tiny_rnn(seed, vocab=6, dim=3, hidden=4):
-    np.random.seed(seed)
-    return nt.layers.EmbeddingLayer(vocab, dim), nt.layers.RNNCell(dim, hidden, vocab, activation="tanh")
+def unroll(student, shared, rng, batch, steps):
+    """sequence_loss on a seeded random RNN and windows from `rng`: (yours, inputs as for the judge)."""
+    inputs = dict(vocab=6, dim=3, n_hidden=4, inputs=rng.integers(0, 6, (batch, steps)),
+                  targets=rng.integers(0, 6, (batch, steps)))
+    seed = int(rng.integers(2 ** 31))
+    yours = student.run(shared.UNROLL, seed=seed, what=f"sequence_loss on {batch} windows of {steps} steps",
+                        hint=UNROLL_HINT, **inputs)
+    assert yours["type"] == "Tensor" and yours["size"] == 1, (
+        f"sequence_loss should return a scalar nt.Tensor (so that backward() works), got a {yours['type']} of size "
+        f"{yours['size']}. Hint: keep the loss a Tensor: no .item() or .data; {UNROLL_HINT}")
+    return yours, dict(inputs, seed=seed)
+
+
+def one_step_loss(embed, cell, inputs, targets):
+    """The loss of a one-step window: the cross-entropy of the cell's first output."""
+    output, _ = cell(embed(inputs[:, 0]), cell.init_hidden(len(inputs)))
+    return output.cross_entropy(targets[:, 0])
 
 
 @pytest.mark.exercise("unroll")
-@pytest.mark.points(1)
-def test_sequence_loss_of_one_step(ns):
-    embed, cell = tiny_rnn(10)
-    inputs, targets = np.array([[1], [4]]), np.array([[2], [0]])
-    loss = call(get(ns, "sequence_loss"), embed, cell, inputs, targets, hint=UNROLL_HINT)
-    assert isinstance(loss, nt.Tensor) and loss.size == 1, (
-        f"sequence_loss should return a scalar Tensor, got {loss!r:.80}. Hint: {UNROLL_HINT}")
-    output, _ = cell(embed(inputs[:, 0]), cell.init_hidden(2))
-    expected = output.cross_entropy(targets[:, 0]).item()
-    assert np.isclose(loss.item(), expected), (
-        f"for a single time step the loss should be the cross-entropy of that step, {expected:.5f}; got "
-        f"{loss.item():.5f}. Hint: {UNROLL_HINT}")
+@pytest.mark.points(0.5)
+def test_sequence_loss_of_one_step(student, shared, rng):
+    yours, inputs = unroll(student, shared, rng, batch=2, steps=1)
+    expected = shared.on_judge(shared.UNROLL, sequence_loss=one_step_loss, **inputs)
+    assert np.isclose(yours["loss"], expected["loss"]), (
+        f"for a single time step the loss should be the cross-entropy of that step, {expected['loss']:.5f}; got "
+        f"{yours['loss']:.5f}. Hint: {UNROLL_HINT}")
 
 
 @pytest.mark.exercise("unroll")
-@pytest.mark.points(1)
-def test_sequence_loss_carries_the_hidden_state(ns):
-    embed, cell = tiny_rnn(11)
-    inputs, targets = np.array([[1, 2, 3, 4], [5, 4, 3, 2]]), np.array([[2, 3, 4, 5], [4, 3, 2, 1]])
-    call(get(ns, "sequence_loss"), embed, cell, inputs, targets, hint=UNROLL_HINT).backward()
-    assert embed.weight.grad is not None and cell.w_ih.weight.grad is not None, (
-        f"backward did not reach the embedding and the cell's weights. Hint: {UNROLL_HINT}")
-    recurrent = cell.w_hh.weight.grad
-    assert recurrent is not None and np.abs(recurrent.data).sum() > 0, (
-        "the hidden-to-hidden weight got no gradient, so each step started from a fresh hidden state. Hint: pass "
-        "the hidden state each call returns into the next call: output, hidden = cell(x, hidden).")
+@pytest.mark.points(0.5)
+def test_sequence_loss_carries_the_hidden_state(student, shared, rng):
+    yours, _ = unroll(student, shared, rng, batch=3, steps=4)
+    names = ["embed.weight", "w_ih.weight", "w_ih.bias", "w_hh.weight", "w_hh.bias", "w_ho.weight", "w_ho.bias"]
+    missing = [name for name, grad in zip(names, yours["grads"]) if not np.abs(grad).sum() > 0]
+    assert not missing, (
+        f"after backward() these parameters have no gradient: {', '.join(missing)}. Hint: pass the hidden state "
+        f"each call returns into the next call (output, hidden = cell(x, hidden)), so that w_hh is used from the "
+        f"second step on; {UNROLL_HINT}")
+
+
+FIT_HINT = ("one AdamOptimizer over embed.get_params() + cell.get_params() with learning rate lr; each step: "
+            "random_batch(), sequence_loss(...), loss.item() appended, backward, step.")
+
+@pytest.mark.exercise("fit")
+@pytest.mark.points(0.5)
+def test_fit_trains_embedding_and_cell(student, shared, floats):
+    got = student.run(shared.FIT, steps=40, lr=0.05, replace=shared.STAND_IN_FIT,
+                      what="fit(embed, cell, steps=40, lr=0.05)", hint=FIT_HINT)
+    losses = got["losses"]
+    assert not floats(losses, 40), (
+        f"fit(..., steps=40) should return a list of 40 floats (one loss per step), got {floats(losses, 40)}. "
+        f"Hint: {FIT_HINT}")
+    assert all(got["moved"]), (
+        f"fit changed {sum(got['moved'])} of the {len(got['moved'])} parameters; the embedding and every cell "
+        f"weight should move. Hint: {FIT_HINT}")
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5]), (
+        f"on a stand-in loss that Adam with lr 0.05 brings down quickly, fit's losses went from "
+        f"{np.mean(losses[:5]):.3f} to {np.mean(losses[-5:]):.3f}. Hint: {FIT_HINT}")
 
 
 @pytest.mark.exercise("fit")
-@pytest.mark.points(1)
-def test_rnn_learned(ns):
-    losses = get(ns, "rnn_losses", "run the cell that trains the RNN with your fit.")
-    assert len(losses) == 200 and all(isinstance(v, float) for v in losses), (
-        f"rnn_losses should hold 200 floats (one per step), got {len(losses)}. Hint: append loss.item() each step.")
-    start, end = np.mean(losses[:5]), np.mean(losses[-10:])
-    assert start - end > 2.0, (
-        f"the loss only went from {start:.3f} to {end:.3f} (averaged over the first 5 and the last 10 steps); "
-        f"it should drop by more than 2. Hint: one AdamOptimizer over embed.get_params() + cell.get_params(), and "
-        f"a backward and a step for every batch.")
-
-
-class IdEmbedding(nt.layers.Layer):
-    """A fake embedding: each id becomes a 1-vector holding the id itself."""
-
-    def forward(self, ids):
-        return nt.Tensor(np.asarray(ids, dtype=float).reshape(-1, 1))
-
-
-class NextCharacter(nt.layers.Layer):
-    """A fake cell that is sure the next character is the one after its input in the vocabulary."""
-
-    def __init__(self, vocab_size):
-        self.vocab_size = vocab_size
-
-    def init_hidden(self, batch_size=1):
-        return nt.Tensor(np.zeros((batch_size, 1)))
-
-    def forward(self, x, hidden):
-        ids = x.data[:, 0].astype(int)
-        logits = np.full((len(ids), self.vocab_size), -50.0)
-        logits[np.arange(len(ids)), (ids + 1) % self.vocab_size] = 50.0
-        return nt.Tensor(logits), hidden
+@pytest.mark.points(0.5)
+def test_fit_uses_the_learning_rate(student, shared):
+    got = student.run(shared.FIT, steps=3, lr=0.0, replace=shared.STAND_IN_FIT,
+                      what="fit(embed, cell, steps=3, lr=0.0)", hint=FIT_HINT)
+    assert not any(got["moved"]), (
+        f"with lr=0.0 fit should not change any parameter, but it changed {sum(got['moved'])}. Hint: pass lr to "
+        f"the optimizer: {FIT_HINT}")
 
 
 SAMPLE_HINT = ("feed every character of start, then repeat n_chars times: probabilities from the last output, "
@@ -128,58 +131,70 @@ SAMPLE_HINT = ("feed every character of start, then repeat n_chars times: probab
 
 @pytest.mark.exercise("sample")
 @pytest.mark.points(0.5)
-def test_sample_from_an_rnn(ns):
-    chars = vocabulary(ns)
-    np.random.seed(15)
-    embed, rnn = nt.layers.EmbeddingLayer(len(chars), 3), nt.layers.RNNCell(3, 5, len(chars), activation="tanh")
-    text = call(get(ns, "sample"), embed, rnn, "Beautiful is ", 30, 0.8, hint=SAMPLE_HINT)
-    assert isinstance(text, str) and len(text) == 30 and set(text) <= set(chars), (
-        f"sample(..., 'Beautiful is ', 30, 0.8) should return a string of 30 characters of the vocabulary, got "
-        f"{text!r:.80}. Hint: {SAMPLE_HINT}")
+def test_sample_from_an_rnn(student, shared):
+    text = student.run("""
+        embed, rnn = nt.layers.EmbeddingLayer(8, 3), nt.layers.RNNCell(3, 5, 8, activation="tanh")
+        result = sample(embed, rnn, "badge", 30, 0.8)
+    """, replace=shared.STAND_IN_VOCAB, what="sample(embed, rnn, 'badge', 30, 0.8)", hint=SAMPLE_HINT)
+    assert isinstance(text, str) and len(text) == 30 and set(text) <= set("abcdefgh"), (
+        f"with the vocabulary a..h, sample(..., 'badge', 30, 0.8) should return a string of 30 of its letters, "
+        f"got {text!r:.80}. Hint: {SAMPLE_HINT}")
 
 
 @pytest.mark.exercise("sample")
 @pytest.mark.points(0.5)
-def test_sample_feeds_start_and_its_own_output(ns):
-    chars = vocabulary(ns)
-    after_b = "".join(chars[(chars.index("b") + k) % len(chars)] for k in (1, 2, 3, 4))
-    text = call(get(ns, "sample"), IdEmbedding(), NextCharacter(len(chars)), "ab", 4, 1.0, hint=SAMPLE_HINT)
-    assert text == after_b, (
-        f"with a model that always predicts the next character of the vocabulary, sampling 4 characters after "
-        f"'ab' should give {after_b!r}, got {text!r}. Hint: {SAMPLE_HINT}")
+def test_sample_feeds_start_and_its_own_output(student, shared):
+    text = student.run(shared.FAKES + "result = sample(IdEmbedding(), NextCharacter(8), 'ab', 4, 1.0)",
+                       replace=shared.STAND_IN_VOCAB, what="sample(..., 'ab', 4, 1.0) from a model that counts",
+                       hint=SAMPLE_HINT)
+    assert text == "cdef", (
+        f"with the vocabulary a..h and a model sure that the next letter is the one after its input, sampling 4 "
+        f"characters after 'ab' should give 'cdef', got {text!r:.40}. Hint: {SAMPLE_HINT}")
 
 
 LSTM_HINT = ("follow the table: f, i, o from sigmoids, g from tanh, c' = f * c + i * g, h' = o * tanh(c'); "
-             "return (cell.w_ho(h'), (h', c')).")
+             "return (cell.w_ho(h'), (h', c')). Calling the cell itself (cell(x, hidden)) is off-limits here.")
+LSTM_OFF = ("numtorch.layers.recurrent.LSTMCell.forward",)
 
 
-def lstm_case(seed, batch=3, n_in=4, n_hidden=5, n_out=6):
-    np.random.seed(seed)
-    cell = nt.layers.LSTMCell(n_in, n_hidden, n_out)
-    x = nt.Tensor(np.random.randn(batch, n_in), autograd=True)
-    h, c = (nt.Tensor(np.random.randn(batch, n_hidden), autograd=True) for _ in range(2))
-    return cell, x, (h, c)
+def lstm_case(rng, batch, n_in, n_hidden, n_out):
+    """The inputs of the LSTM_STEP snippet, drawn from rng."""
+    return dict(n_in=n_in, n_hidden=n_hidden, n_out=n_out, x0=rng.normal(size=(batch, n_in)),
+                h0=rng.normal(size=(batch, n_hidden)), c0=rng.normal(size=(batch, n_hidden)),
+                upstream=[rng.normal(size=(batch, n)) for n in (n_out, n_hidden, n_hidden)],
+                seed=int(rng.integers(2 ** 31)))
+
+
+def library_step(cell, x, hidden):
+    return cell(x, hidden)
+
+
+def run_lstm(student, shared, case):
+    """lstm_step in the student's process and the library's LSTMCell on the judge's side, on the same case."""
+    yours = student.run(shared.LSTM_STEP, what="lstm_step(cell, x, (h, c))", hint=LSTM_HINT, unavailable=LSTM_OFF,
+                        **case)
+    expected = shared.on_judge(shared.LSTM_STEP, lstm_step=library_step, **case)
+    for name in ("output", "h", "c"):
+        got, want = yours[name], expected[name]
+        assert isinstance(got, TensorData), (
+            f"lstm_step's {name} is a {type(got).__name__}, not a Tensor. Hint: {LSTM_HINT}")
+        assert got.shape == want.shape, (
+            f"lstm_step's {name} has shape {got.shape}, expected {want.shape}: return (output, (h', c')) in that "
+            f"order. Hint: {LSTM_HINT}")
+    return yours, expected
 
 
 @pytest.mark.exercise("lstm")
 @pytest.mark.points(0.5)
-def test_lstm_step_returns_output_and_pair(ns):
-    cell, x, hidden = lstm_case(20)
-    result = call(get(ns, "lstm_step"), cell, x, hidden, hint=LSTM_HINT)
-    ok = (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], tuple) and len(result[1]) == 2)
-    assert ok, f"lstm_step should return (output, (h, c)), got {type(result).__name__}. Hint: {LSTM_HINT}"
-    output, (h, c) = result
-    assert (output.shape, h.shape, c.shape) == ((3, 6), (3, 5), (3, 5)), (
-        f"shapes: output {output.shape}, h {h.shape}, c {c.shape}; expected (3, 6), (3, 5), (3, 5). Hint: {LSTM_HINT}")
+def test_lstm_step_returns_output_and_pair(student, shared, rng):
+    run_lstm(student, shared, lstm_case(rng, batch=3, n_in=4, n_hidden=5, n_out=6))
 
 
 @pytest.mark.exercise("lstm")
-@pytest.mark.points(1)
-def test_lstm_step_matches_the_cell(ns):
-    cell, x, hidden = lstm_case(21)
-    output, (h, c) = call(get(ns, "lstm_step"), cell, x, hidden, hint=LSTM_HINT)
-    want_output, (want_h, want_c) = cell(x, hidden)
-    for name, yours, want in (("c'", c, want_c), ("h'", h, want_h), ("output", output, want_output)):
-        assert np.allclose(yours.data, want.data), (
-            f"lstm_step's {name} differs from LSTMCell's (max difference {np.abs(yours.data - want.data).max():.3g}). "
-            f"Hint: {LSTM_HINT}")
+@pytest.mark.points(0.5)
+def test_lstm_step_matches_the_cell(student, shared, rng):
+    yours, expected = run_lstm(student, shared, lstm_case(rng, batch=3, n_in=4, n_hidden=5, n_out=6))
+    for name, label in (("c", "c'"), ("h", "h'"), ("output", "output")):
+        difference = np.abs(yours[name].data - expected[name].data).max()
+        assert difference < 1e-6, (
+            f"lstm_step's {label} differs from LSTMCell's (max difference {difference:.3g}). Hint: {LSTM_HINT}")
