@@ -4,6 +4,7 @@ notebook or its tests/hidden, which stay in the repository.
 
 The sdist gets the releases too (and no lab source), so a wheel built from it is the same as one built here.
 """
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,9 +26,13 @@ def release_labs(dest):
 
 class BuildWithReleases(build_py):
     def run(self):
+        if self.editable_mode:  # an editable install reads the labs' sources in place
+            return super().run()
+        # build/lib outlives a build and the wheel takes all of it: a lab file left there by an older build
+        # (a renamed lab, an older layout that shipped sources) must not reach this wheel
+        shutil.rmtree(Path(self.build_lib) / "labs", ignore_errors=True)
         super().run()
-        if not self.editable_mode:  # an editable install reads the labs' sources in place
-            release_labs(Path(self.build_lib) / "labs" / "released")
+        release_labs(Path(self.build_lib) / "labs" / "released")
 
 
 class SdistWithReleases(sdist):

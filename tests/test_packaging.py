@@ -33,7 +33,12 @@ def archives(tmp_path_factory):
     """{name: {path inside: text}} for the sdist, the wheel built from it, and a wheel built from the tree."""
     out = tmp_path_factory.mktemp("dist")
     build(out / "default")            # the sdist, then the wheel from the unpacked sdist
-    build(out / "tree", "--wheel")    # `pip wheel .` does this: straight from the source tree
+    # `pip wheel .` builds straight from the source tree, in its build/ folder, which outlives a build: a
+    # hidden test an older build left there must not reach the wheel
+    stale = REPO / "build" / "lib" / "labs" / "01_tensors" / "tests" / "hidden" / "test_left_by_an_old_build.py"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("def test_left_behind(): pass\n")
+    build(out / "tree", "--wheel")
     (sdist,), (wheel,), (tree_wheel,) = (sorted((out / d).glob(g)) for d, g in
                                          (("default", "*.tar.gz"), ("default", "*.whl"), ("tree", "*.whl")))
     return {"sdist": read_tar(sdist), "wheel from sdist": read_zip(wheel), "wheel from tree": read_zip(tree_wheel)}
