@@ -2,9 +2,10 @@
 
     python benchmarks/bench_core.py [--quick]
 
-Every ratio is measured in this one run (best of several repeats, interleaved), so machine noise
-affects all contenders alike. Targets (issue 2): small MLP step <= 1.5x raw NumPy, large MLP step <= 1.1x,
-per-op cost of a 200-op chain <= PyTorch CPU's, no memory growth over 10 000 small-MLP iterations.
+Every ratio is measured in this one run (best of several rounds in which the contenders take turns), so
+machine noise affects all contenders alike. Targets (issues 2, 12): small MLP step <= 1.5x raw NumPy, large
+MLP step <= 1.1x, per-op cost of a 200-op chain <= PyTorch CPU's, no memory growth over 10 000 small-MLP
+iterations.
 """
 
 import argparse
@@ -32,15 +33,18 @@ except ImportError:
 LR = 0.01
 
 
-def best_time(fn, number, repeat):
-    """Best mean seconds per call over `repeat` runs of `number` calls."""
-    fn()
-    best = float("inf")
+def best_times(contenders, number, repeat):
+    """{name: best mean seconds per call} over `repeat` rounds of `number` calls each; the contenders take
+    turns within every round, so a busy moment of a shared machine slows them alike."""
+    for fn in contenders.values():
+        fn()
+    best = dict.fromkeys(contenders, float("inf"))
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / number)
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - t0) / number)
     return best
 
 
@@ -133,18 +137,18 @@ def bench_mlp(sizes, batch, number, repeat):
     weights = init_weights(sizes)
     x, y = mlp_data(sizes, batch)
     ref = [(w.copy(), b.copy()) for w, b in weights]
-    times = {"raw NumPy": best_time(lambda: numpy_step(ref, x, y), number, repeat)}
     model, criterion, optimizer = numtorch_model(weights)
     xt, yt = nt.Tensor(x), nt.Tensor(y)
-    times["numtorch"] = best_time(lambda: numtorch_step(model, criterion, optimizer, xt, yt), number, repeat)
+    contenders = {"raw NumPy": lambda: numpy_step(ref, x, y),
+                  "numtorch": lambda: numtorch_step(model, criterion, optimizer, xt, yt)}
     if torch is not None:
         params, opt = torch_parts(weights)
         tx, ty = torch.tensor(x), torch.tensor(y)
-        times["PyTorch CPU (1 thread)"] = best_time(lambda: torch_step(params, opt, tx, ty), number, repeat)
+        contenders["PyTorch CPU (1 thread)"] = lambda: torch_step(params, opt, tx, ty)
     if mygrad is not None:
         mparams = [(mygrad.tensor(w.copy()), mygrad.tensor(b.copy())) for w, b in weights]
-        times["MyGrad"] = best_time(lambda: mygrad_step(mparams, x, y), number, repeat)
-    return times
+        contenders["MyGrad"] = lambda: mygrad_step(mparams, x, y)
+    return best_times(contenders, number, repeat)
 
 
 def check_same_step(sizes, batch):
@@ -189,13 +193,13 @@ def chain_mygrad(n):
 
 
 def bench_chain(n, number, repeat):
-    per_op = {"numtorch": best_time(lambda: chain_numtorch(n), number, repeat) / n}
+    contenders = {"numtorch": lambda: chain_numtorch(n)}
     if torch is not None:
         assert np.allclose(chain_torch(n).numpy(), chain_numtorch(n).data)
-        per_op["PyTorch CPU (1 thread)"] = best_time(lambda: chain_torch(n), number, repeat) / n
+        contenders["PyTorch CPU (1 thread)"] = lambda: chain_torch(n)
     if mygrad is not None:
-        per_op["MyGrad"] = best_time(lambda: chain_mygrad(n), number, repeat) / n
-    return per_op
+        contenders["MyGrad"] = lambda: chain_mygrad(n)
+    return {name: t / n for name, t in best_times(contenders, number, repeat).items()}
 
 
 # ---- memory -----------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ Groups: every node made during a layer call (``model(x)``) belongs to that call'
 layer's path and class (``0 · LinearLayer``, ``rnn.w_ih · LinearLayer``); groups nest like the calls, and a
 layer's parameters sit in its group when the graph calls it once. A layer called several times in one
 graph (an RNN cell unrolled over a sequence) gives one group per call, a time step: ``t = 0 · rnn · RNNCell``.
-`Graph.collapsed()` draws each layer call as one node. The cap (max_nodes) drops partly kept groups.
+`Graph.collapsed()` draws each layer call as one node. The cap (max_nodes) keeps whole time steps and
+layer calls, those nearest the roots.
 """
 
 import bisect
@@ -49,6 +50,7 @@ from numtorch.optimizers import Optimizer
 from numtorch.tensor import Tensor
 
 SMALL = 16          # arrays of at most this many elements are kept whole, larger ones as statistics
+ROW = 4             # numbers on one line when a vector is shown whole
 MORE = "more"       # the source id of edges that come from nodes left out by max_nodes
 KINDS = ("parameter", "input", "constant", "intermediate", "output")
 
@@ -74,7 +76,8 @@ class Summary:
                    max=float(numbers.max()))
 
     def __str__(self):
-        """``min -1  mean 0.2  max 3`` or the values, 4 significant digits, one matrix row per line."""
+        """``min -1  mean 0.2  max 3`` or the values, 4 significant digits, one matrix row per line (a long
+        vector on several lines)."""
         if self.values is None:
             return f"min {_number(self.min)}  mean {_number(self.mean)}  max {_number(self.max)}"
         texts = [_number(v) for v in self.values.ravel().tolist()]
@@ -89,8 +92,10 @@ def _nested(texts, shape, width, depth):
     """Texts laid out in shape like NumPy prints arrays, right-aligned to width (faster than array2string)."""
     if not shape:
         return texts[0]
-    if len(shape) == 1:
-        return "[" + ", ".join(t.rjust(width) for t in texts) + "]"
+    if len(shape) == 1:  # a vector: at most ROW numbers a line, never one long line (a matrix row: whole)
+        row = ROW if depth == 0 else len(texts) or 1
+        lines = [", ".join(t.rjust(width) for t in texts[i:i + row]) for i in range(0, len(texts), row)]
+        return "[" + (",\n" + " " * (depth + 1)).join(lines) + "]"
     step = len(texts) // shape[0] if shape[0] else 0
     rows = [_nested(texts[i * step:(i + 1) * step], shape[1:], width, depth + 1) for i in range(shape[0])]
     return "[" + (",\n" + " " * (depth + 1)).join(rows) + "]"
@@ -161,7 +166,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Edge:
-    """Data flowing from `src` to `dst`; `port` names the op's input (``x``, ``y``) for value -> op edges."""
+    """Data flowing from `src` to `dst`; `port` names the op's input (``#0``, ``logits``) for value -> op edges."""
 
     src: str
     dst: str
@@ -209,13 +214,18 @@ class Graph:
                 params = [(n.label or n.kind, n.shape) for n in members if n.kind == "parameter"]
                 nodes.append(LayerNode(g.id, g.label, params, all(n.faded for n in members), g.parent))
                 into.update((n.id, g.id) for n in members)
-        gone = {g.id for g in level} | {g.id for g in self.groups if _inside(g, into, self.groups)}
         nodes = [n for n in self.nodes if n.id not in into] + nodes
         edges = list(dict.fromkeys(Edge(into.get(e.src, e.src), into.get(e.dst, e.dst),
                                         "" if e.dst in into else e.port)
                                    for e in self.edges if into.get(e.src, e.src) != into.get(e.dst, e.dst)))
-        groups = [g for g in self.groups if g.id not in gone]
-        return Graph(nodes, edges, self.hidden, self.has_grad, groups)
+        parent, collapsed = {g.id: g.parent for g in self.groups}, {g.id for g in level}
+
+        def kept(group):  # neither collapsed nor inside a collapsed group
+            while group is not None and group not in collapsed:
+                group = parent[group]
+            return group is None
+
+        return Graph(nodes, edges, self.hidden, self.has_grad, [g for g in self.groups if kept(g.id)])
 
     def node(self, node_id):
         return next(n for n in self.nodes if n.id == node_id)
@@ -248,18 +258,6 @@ class Graph:
         return "\n".join(lines)
 
 
-def _inside(group, into, groups):
-    """True when a group lies inside one of the collapsed groups (keys of `into`'s values)."""
-    parents = {g.id: g.parent for g in groups}
-    collapsed = set(into.values())
-    parent = group.parent
-    while parent is not None:
-        if parent in collapsed:
-            return True
-        parent = parents.get(parent)
-    return False
-
-
 class _Constant:
     """A raw number or array given to an op: a node of its own for each use."""
 
@@ -276,8 +274,8 @@ def trace(*roots, names=None, max_nodes=None):
     (Tensors are named by their variable, Layers give ``model.0.weight``, Optimizers mark their params
     as parameters; names starting with ``_`` are skipped), a Layer (``0.weight``), or (name, tensor)
     pairs such as ``model.named_parameters()``. A tensor's own ``.name`` is the last resort.
-    max_nodes: keep only the first max_nodes nodes met walking back from the roots (None: all); the
-    rest are counted in ``graph.hidden``.
+    max_nodes: keep at most max_nodes nodes, the nearest met walking back from the roots, in whole time
+    steps and layer calls (None: all); the rest are counted in ``graph.hidden``.
     """
     if not roots:
         raise TypeError("trace: give the tensors to draw the graph of, e.g. trace(loss)")

@@ -1,11 +1,12 @@
 """Optimizers: update parameters from their gradients. ``step()`` zeroes the gradients afterwards (the seed's
 convention); ``step(zero=False)`` keeps them."""
 
+import numbers
 import warnings
 
 import numpy as np
 
-from numtorch.errors import NumTorchTypeError
+from numtorch.errors import NumTorchTypeError, NumTorchValueError
 from numtorch.tensor import Tensor
 
 
@@ -22,6 +23,20 @@ class Optimizer:
         self.lr = lr
         self.reset()
 
+    @property
+    def lr(self):
+        """The learning rate (a number >= 0; change it at any time)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise NumTorchTypeError(f"{type(self).__name__}: lr must be a number, got {type(value).__name__} "
+                                    f"{value!r:.40}; write lr=0.1, not lr='0.1'")
+        if not value >= 0:
+            raise NumTorchValueError(f"{type(self).__name__}: lr must be >= 0, got {value}")
+        self._lr = value
+
     def reset(self):
         """Forget the optimizer's state (momentum, step counts)."""
 
@@ -35,6 +50,7 @@ class Optimizer:
                     if p.data.dtype.kind in "fc":
                         raise
                     p.data = np.asarray(p.data - delta)  # (a 0-d result would be a NumPy scalar)
+                p._mark_changed()  # a backward through an older graph that saved p now raises
         if zero:
             self.zero()
 
@@ -72,21 +88,26 @@ def _check_params(params, owner):
 
 
 class SGDOptimizer(Optimizer):
-    """p -= lr * v, with v = momentum * v + grad (plain gradient descent when momentum is 0)."""
+    """p -= lr * g, with g = grad + weight_decay * p; with momentum, v = momentum * v + g and g = v (or, with
+    nesterov, g + momentum * v), as PyTorch's SGD. Plain gradient descent by default."""
 
-    def __init__(self, params, lr=0.1, momentum=0.0):
-        self.momentum = momentum
+    def __init__(self, params, lr=0.1, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if nesterov and not momentum:
+            raise NumTorchValueError("SGDOptimizer: nesterov=True needs a momentum > 0 (PyTorch refuses too)")
+        self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
         super().__init__(params, lr)
 
     def reset(self):
         self.velocity = {}
 
     def update(self, i, p, grad):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * p.data
         if self.momentum:
             v = self.velocity.get(i)
             v = grad.copy() if v is None else self.momentum * v + grad
             self.velocity[i] = v
-            grad = v
+            grad = grad + self.momentum * v if self.nesterov else v
         return self.lr * grad
 
 

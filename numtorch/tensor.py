@@ -7,13 +7,15 @@ from the output back to the leaves once, in reverse topological order.
 
 import math
 import warnings
+from collections import namedtuple
+from functools import partial
 from heapq import heappop, heappush
 from itertools import count
 
 import numpy as np
 
 from numtorch import hooks
-from numtorch.errors import GradError, NumTorchTypeError, ShapeError
+from numtorch.errors import GradError, NumTorchIndexError, NumTorchTypeError, ShapeError
 
 
 _creation_order = count()  # Tensor._seq: an operation's output is always newer than its inputs
@@ -75,8 +77,9 @@ class Tensor:
     `.requires_grad` are the same flag. Integer data that asks for autograd is stored as float64.
     """
 
-    __slots__ = ("data", "grad", "autograd", "name", "_ctx", "_seq", "__weakref__")
-    __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
+    # _changed is set by the first in-place change only (see _mark_changed): nothing to store for the others
+    __slots__ = ("data", "grad", "autograd", "name", "_ctx", "_seq", "_changed", "__weakref__")
+    __hash__ = object.__hash__  # == is elementwise (as in PyTorch); dicts and sets of tensors go by identity
 
     def __init_subclass__(cls, **kwargs):
         raise NumTorchTypeError(
@@ -112,6 +115,7 @@ class Tensor:
         t._ctx = ctx
         t._seq = next(_creation_order)
         return t
+
 
     # ---- attributes -------------------------------------------------------------------------
     @property
@@ -165,6 +169,10 @@ class Tensor:
     def zero_grad(self):
         self.grad = None
 
+    def _describe(self):
+        """How errors name this tensor: its name and shape."""
+        return f"{self.name!r} (shape {self.shape})" if self.name else f"a tensor of shape {self.shape}"
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = ", autograd=True" if self.autograd else ""
@@ -183,10 +191,23 @@ class Tensor:
             return format(self.data.item(), spec)
         return np.array2string(self.data, formatter={"all": lambda v: format(v, spec)})
 
+    # ---- NumPy and Python see the numbers --------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) (and plotting libraries) see the data."""
         array = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return array.copy() if copy and array is self.data else array
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        """NumPy meets a Tensor: `array -= tensor` updates the array with the tensor's numbers; `array + tensor`,
+        `array < tensor` and np.exp(tensor) are the Tensor operations (so they track gradients)."""
+        if out is not None:  # array -= tensor, np.add(a, t, out=a): plain numbers into a plain array
+            if any(type(o) is Tensor for o in out):
+                return NotImplemented
+            return getattr(ufunc, method)(*(_plain(x) for x in inputs), out=out, **kwargs)
+        twin = _NUMPY_TWINS.get(ufunc)
+        if twin is None or method != "__call__" or kwargs:
+            return NotImplemented
+        return twin(*inputs)
 
     def __bool__(self):
         if self.data.size != 1:
@@ -201,21 +222,84 @@ class Tensor:
                              f"reduce it first (.sum(), .mean()) or index one element")
         return self.data.item()
 
-    # comparisons give boolean tensors without gradient (== stays identity, so tensors can key dicts)
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    # comparisons are elementwise and give boolean tensors without gradient, as in PyTorch (t == None is False)
+    def __eq__(self, other):
+        return NotImplemented if other is None else _compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return NotImplemented if other is None else _compare(np.not_equal, self, other)
+
     def __lt__(self, other):
-        return Tensor._make(np.less(self.data, _plain(other)), None, False)
+        return _compare(np.less, self, other)
 
     def __le__(self, other):
-        return Tensor._make(np.less_equal(self.data, _plain(other)), None, False)
+        return _compare(np.less_equal, self, other)
 
     def __gt__(self, other):
-        return Tensor._make(np.greater(self.data, _plain(other)), None, False)
+        return _compare(np.greater, self, other)
 
     def __ge__(self, other):
-        return Tensor._make(np.greater_equal(self.data, _plain(other)), None, False)
+        return _compare(np.greater_equal, self, other)
 
-    def __float__(self):
-        return float(self.data)
+    # ---- in-place changes (PyTorch's rules) ----------------------------------------------------
+    def __iadd__(self, other):
+        return self._in_place("+=", np.add, Add, other)
+
+    def __isub__(self, other):
+        return self._in_place("-=", np.subtract, Sub, other)
+
+    def __imul__(self, other):
+        return self._in_place("*=", np.multiply, Mul, other)
+
+    def __itruediv__(self, other):
+        return self._in_place("/=", np.true_divide, Div, other)
+
+    def __setitem__(self, key, value):
+        """x[key] = value changes x in place (see `_change` for when that is allowed)."""
+        self._change("x[...] = value", lambda data: data.__setitem__(_plain_key(key), _plain(value)), value)
+
+    def zero_(self):
+        """Set every element to 0, in place (``w.grad.zero_()``)."""
+        return self._change("zero_()", lambda data: data.fill(0))
+
+    def copy_(self, source):
+        """Copy source's numbers into this tensor, in place (broadcasting source to this shape)."""
+        return self._change("copy_()", lambda data: np.copyto(data, _plain(source), casting="same_kind"), source)
+
+    def _in_place(self, symbol, ufunc, op, other):
+        """x += y and friends: in place when no graph is recorded. When one is (x or y tracks, outside no_grad),
+        x = x + y, a new tensor in the graph that the name x is rebound to (loss += ... works as in PyTorch;
+        other names keep the old tensor); on a tracking leaf, PyTorch's refusal (see _change)."""
+        tracking_leaf = self.autograd and self._ctx is None
+        if _GradMode.enabled and not tracking_leaf and (self.autograd or type(other) is Tensor and other.autograd):
+            return op.apply(self, other)
+        return self._change(f"x {symbol} y", lambda data: ufunc(data, _plain(other), out=data), other)
+
+    def _change(self, what, change, value=None):
+        """Run change(self.data) in place, as PyTorch allows: under `no_grad()`, or when neither this tensor
+        nor the value tracks gradients. Notes the change, so a backward through an operation that saved the
+        old values raises instead of computing a wrong gradient (PyTorch's version counter)."""
+        if _GradMode.enabled and (self.autograd or (type(value) is Tensor and value.autograd)):
+            raise GradError(_refusal(self, what, value))
+        try:
+            change(self.data)
+        except (TypeError, ValueError) as e:  # NumPy's casting and broadcasting complaints
+            kind = NumTorchTypeError if isinstance(e, TypeError) else ShapeError
+            raise kind(f"{what}: {e} (the tensor: {self.dtype}, shape {self.shape}); an in-place change keeps "
+                       f"the tensor's shape and dtype: write x = x + y for a new tensor") from e
+        self._mark_changed()
+        return self
+
+    def _mark_changed(self):
+        """Note an in-place change to .data (the engine compares it with when each operation ran)."""
+        global _latest_change
+        self._changed = _latest_change = next(_creation_order)
 
     # ---- operations (each one class in numtorch/operations) --------------------------------
     def __add__(self, other):
@@ -257,6 +341,22 @@ class Tensor:
     def __neg__(self):
         return Neg.apply(self)
 
+    def __abs__(self):
+        return Abs.apply(self)
+
+    def abs(self):
+        return Abs.apply(self)
+
+    def sqrt(self):
+        """x ** 0.5"""
+        return Pow.apply(self, 0.5)
+
+    def clamp(self, min=None, max=None):
+        """Each element limited to [min, max] (either may be None)."""
+        return Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
     def __getitem__(self, key):
         return GetItem.apply(self, key=key)
 
@@ -268,13 +368,49 @@ class Tensor:
     matmul = mm
 
     def sum(self, dim=None, keepdim=False):
-        return Sum.apply(self, dim=dim, keepdim=keepdim)
+        """Sum over every element, or along dim (an int, or a tuple/list of ints)."""
+        return Sum.apply(self, dim=_dims(dim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        return Mean.apply(self, dim=dim, keepdim=keepdim)
+        """Mean over every element, or along dim (an int, or a tuple/list of ints)."""
+        return Mean.apply(self, dim=_dims(dim), keepdim=keepdim)
 
-    def expand(self, dim, copies):
-        """Insert a new axis at `dim` and repeat the data `copies` times along it (the book's expand)."""
+    def var(self, dim=None, keepdim=False, correction=1):
+        """Variance: sum((x - mean)^2) / (n - correction); PyTorch's default correction=1 is the unbiased one."""
+        dim = _dims(dim)
+        mean = self.mean(dim, keepdim=True)
+        n = self.data.size // max(mean.data.size, 1)
+        diff = self - mean
+        return (diff * diff).sum(dim, keepdim) / (n - correction)
+
+    def std(self, dim=None, keepdim=False, correction=1):
+        """Standard deviation: var(...) ** 0.5."""
+        return self.var(dim, keepdim, correction) ** 0.5
+
+    def max(self, dim=None, keepdim=False):
+        """The largest element; with dim, (values, indices) along dim, as PyTorch."""
+        values = Max.apply(self, dim=dim, keepdim=keepdim)
+        return values if dim is None else ValuesIndices(values, self.argmax(dim, keepdim))
+
+    def min(self, dim=None, keepdim=False):
+        """The smallest element; with dim, (values, indices) along dim, as PyTorch."""
+        largest = (-self).max(dim, keepdim)
+        return -largest if dim is None else ValuesIndices(-largest.values, largest.indices)
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the largest value along dim; of all elements (flattened) without dim, as PyTorch. No gradient."""
+        return Tensor._make(np.asarray(self.data.argmax(axis=dim, keepdims=keepdim)), None, False)
+
+    def argmin(self, dim=None, keepdim=False):
+        """Index of the smallest value (see argmax)."""
+        return Tensor._make(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim)), None, False)
+
+    def expand(self, *sizes, dim=None, copies=None):
+        """The book's expand: insert a new axis at `dim` and repeat the data `copies` times along it:
+        x.expand(dim=0, copies=3), or x.expand(0, 3). A call that also reads as PyTorch's expand(*sizes)
+        (repeat to that shape) is an error showing both spellings."""
+        if sizes:
+            dim, copies = _book_expand_args(self.shape, sizes, dim, copies)
         return Expand.apply(self, dim=dim, copies=copies)
 
     def transpose(self, *dims):
@@ -283,6 +419,18 @@ class Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         return Transpose.apply(self, axes=dims or None)
+
+    def permute(self, *dims):
+        """The axes in the order given: x.permute(2, 0, 1) (every axis once; negative ones count from the end)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        order = tuple(_dim_index(d, self.ndim, "permute") for d in dims)
+        if sorted(order) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {dims} does not name each of the {self.ndim} dims of a tensor of shape "
+                             f"{self.shape} once")
+        if order == (0, 1):  # the identity (to Transpose, two dims mean a swap)
+            return Reshape.apply(self, shape=self.shape)
+        return Transpose.apply(self, axes=dims)
 
     @property
     def T(self):
@@ -294,6 +442,45 @@ class Tensor:
         return Reshape.apply(self, shape=shape)
 
     view = reshape
+
+    def unsqueeze(self, dim):
+        """A new axis of size 1 at dim (from -(ndim + 1) to ndim)."""
+        shape = list(self.shape)
+        shape.insert(_dim_index(dim, self.ndim + 1, "unsqueeze"), 1)
+        return Reshape.apply(self, shape=tuple(shape))
+
+    def squeeze(self, dim=None):
+        """Without the axes of size 1 (or only axis dim, if its size is 1)."""
+        if dim is None:
+            return Reshape.apply(self, shape=tuple(n for n in self.shape if n != 1))
+        d = _dim_index(dim, max(self.ndim, 1), "squeeze")
+        if self.ndim == 0 or self.shape[d] != 1:
+            return Reshape.apply(self, shape=self.shape)
+        return Reshape.apply(self, shape=self.shape[:d] + self.shape[d + 1:])
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """The axes from start_dim to end_dim merged into one (all of them by default)."""
+        if self.ndim == 0:
+            return Reshape.apply(self, shape=(1,))
+        start = _dim_index(start_dim, self.ndim, "flatten")
+        end = _dim_index(end_dim, self.ndim, "flatten")
+        return Reshape.apply(self, shape=self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def clone(self):
+        """A copy with its own data, in the graph (the gradient flows back to this tensor)."""
+        return Clone.apply(self)
+
+    def float(self):
+        """This tensor as float32 (in the graph; the same tensor if it is float32 already)."""
+        return self if self.dtype == np.float32 else Cast.apply(self, dtype=np.float32)
+
+    def double(self):
+        """This tensor as float64 (in the graph; the same tensor if it is float64 already)."""
+        return self if self.dtype == np.float64 else Cast.apply(self, dtype=np.float64)
+
+    def masked_fill(self, mask, value):
+        """value where mask is True, this tensor elsewhere (causal attention: scores.masked_fill(future, -inf))."""
+        return Where.apply(mask, value, self)
 
     def index_select(self, indices):
         """Rows of this tensor picked by integer `indices` (any shape): the embedding lookup."""
@@ -322,70 +509,100 @@ class Tensor:
     def log_softmax(self, dim=-1):
         return LogSoftmax.apply(self, dim=dim)
 
-    def cross_entropy(self, target_indices):
-        """Mean cross-entropy of these logits (batch, classes) against integer class indices."""
-        return CrossEntropy.apply(self, target_indices)
-
-    def argmax(self, dim=-1):
-        """Index of the largest value along `dim` (no gradient)."""
-        return Tensor._make(np.asarray(self.data.argmax(axis=dim)), None, False)
+    def cross_entropy(self, target, weight=None, reduction="mean"):
+        """Cross-entropy of these logits against class indices or class probabilities (see CrossEntropy)."""
+        return CrossEntropy.apply(self, target, weight=weight, reduction=reduction)
 
     # ---- the backward engine ----------------------------------------------------------------
     def backward(self, grad=None):
         """Compute the gradient of this tensor with respect to every tensor of its graph.
 
-        Walks the graph once in reverse topological order (newest tensor first: every tensor is created
-        after its inputs), so each node's gradient is complete (all uses summed) before it flows
-        further back; branches that do not lead to this tensor are not visited. Every tracking tensor
-        of the graph gets its `.grad` for this call; leaves (tensors the user made) *accumulate* across
-        calls, like PyTorch: call `zero_grad()` or let `optimizer.step()` clear them.
+        Walks the graph once, newest tensor first (every tensor is created after its inputs, so this is
+        reverse topological order): a leaf accumulates its gradient; an operation hands each of its inputs
+        its share. Each node's gradient is complete (all uses summed) before it flows further back, and
+        branches that do not lead to this tensor are never visited. Every tracking tensor of the graph gets
+        its `.grad` for this call; leaves (tensors the user made) *accumulate* across calls, like PyTorch:
+        call `zero_grad()` or let `optimizer.step()` clear them.
 
         grad: the upstream gradient (Tensor, array or number) of this tensor's shape. Without it, a
         tensor with one element is seeded with 1, a larger one with ones (the book's convention,
         the same as calling `.sum().backward()`).
         """
-        if not self.autograd:
-            raise GradError(
-                f"backward: this tensor (shape {self.data.shape}) does not track gradients. Create the tensors "
-                f"it is computed from with autograd=True (or requires_grad=True), outside `no_grad()`.")
-        if self.data.size == 1 and not math.isfinite(self.data.item()):
-            warnings.warn(f"backward: the output is {self.data.item()}; training has diverged (a learning rate "
-                          f"too large?) and every gradient from here on is meaningless", RuntimeWarning, 2)
-        seed = _seed_grad(self, grad)
-        grads = {self: seed}
-        held = {id(seed)}  # arrays some tensor (or the caller) already holds: a leaf's grad must be its own
-        heap = [(-self._seq, id(self), self)]  # newest first: every consumer of a tensor is newer than it
-        while heap:  # (id breaks ties between copies, which share a _seq)
-            node = heappop(heap)[2]
+        grads = {self: _seed_grad(self, grad)}
+        held = {id(grads[self])}  # arrays some tensor (or the caller) already holds: a leaf's grad must be its own
+        newest_first = [(-self._seq, id(self), self)]  # (id breaks ties between copies, which share a _seq)
+        while newest_first:
+            node = heappop(newest_first)[2]
             g = grads.pop(node)
-            ctx = node._ctx
-            if ctx is None:
+            if node._ctx is None:  # a leaf: accumulate
                 _accumulate(node, g, held)
                 continue
             node.grad = Tensor._make(g, None, False)
             held.add(id(g))
-            parents = ctx.parents
-            input_grads = type(ctx).backward(ctx, g)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if len(input_grads) != len(parents):
-                raise GradError(f"{ctx.op_name}.backward returned {len(input_grads)} gradients "
-                                f"for {len(parents)} inputs; return one per input (None for none)")
-            for parent, pg in zip(parents, input_grads):
-                if pg is None or type(parent) is not Tensor or not parent.autograd:
-                    continue
-                if type(pg) is not np.ndarray:
-                    pg = np.asarray(pg)
-                if pg.shape != parent.data.shape:
-                    pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
-                if pg.dtype != parent.data.dtype and parent.data.dtype.kind == "f":
-                    pg = pg.astype(parent.data.dtype)  # float32 stays float32, whatever constants it met
+            for parent, pg in _input_grads(node, g):  # an operation: hand each input its gradient
                 if parent in grads:
                     grads[parent] = grads[parent] + pg
                 else:
                     grads[parent] = pg
-                    heappush(heap, (-parent._seq, id(parent), parent))
+                    heappush(newest_first, (-parent._seq, id(parent), parent))
         hooks._run_backward_hooks(self)
+
+
+_latest_change = 0  # the _seq-clock time of the last in-place change to any tensor (0: none yet)
+ValuesIndices = namedtuple("ValuesIndices", "values indices")  # what max(dim) and min(dim) return, as PyTorch
+
+
+def _seed_grad(root, grad):
+    """The gradient backward starts from (ones by default), after checking root can run backward at all."""
+    if not root.autograd:
+        raise GradError(
+            f"backward: this tensor (shape {root.data.shape}) does not track gradients. Create the tensors "
+            f"it is computed from with autograd=True (or requires_grad=True), outside `no_grad()`.")
+    if root.data.size == 1 and not math.isfinite(root.data.item()):
+        warnings.warn(f"backward: the output is {root.data.item()}; training has diverged (a learning rate "
+                      f"too large?) and every gradient from here on is meaningless", RuntimeWarning, 3)
+    if grad is None:
+        return np.ones(root.data.shape, root.data.dtype)
+    g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.data.dtype)
+    if g.shape != root.data.shape:
+        raise GradError(
+            f"backward: grad has shape {g.shape} but the tensor has shape {root.data.shape}; "
+            f"pass a gradient of the tensor's shape (or none, to seed ones)")
+    return g
+
+
+def _input_grads(node, grad):
+    """[(input, its gradient)] from the backward of the operation that made node, for each input that tracks;
+    each gradient summed back to its input's shape (broadcasting undone) and in its input's float dtype."""
+    ctx = node._ctx
+    if _latest_change > node._seq:  # something changed in place since this op ran
+        _check_unchanged(node)
+    grads = type(ctx).backward(ctx, grad)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(ctx.parents):
+        raise GradError(f"{ctx.op_name}.backward returned {len(grads)} gradients "
+                        f"for {len(ctx.parents)} inputs; return one per input (None for none)")
+    pairs = []
+    for parent, g in zip(ctx.parents, grads):
+        if g is not None and type(parent) is Tensor and parent.autograd:
+            data = parent.data
+            if type(g) is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:  # (speed only: most fit)
+                g = _as_grad_of(parent, g, ctx)
+            pairs.append((parent, g))
+    return pairs
+
+
+def _as_grad_of(tensor, g, ctx):
+    """g as tensor's gradient: an ndarray summed back to tensor's shape (broadcasting undone) and in its float
+    dtype (float32 stays float32, whatever constants it met)."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.shape != tensor.data.shape:
+        g = _unbroadcast(g, tensor.data.shape, ctx.op_name)
+    if g.dtype != tensor.data.dtype and tensor.data.dtype.kind == "f":
+        g = g.astype(tensor.data.dtype)
+    return g
 
 
 def _accumulate(leaf, g, held):
@@ -400,20 +617,19 @@ def _accumulate(leaf, g, held):
         leaf.grad = Tensor._make(leaf.grad.data + g, None, False)
 
 
-def _plain(value):
-    """The array behind a Tensor, or the value itself."""
-    return value.data if isinstance(value, Tensor) else value
-
-
-def _seed_grad(root, grad):
-    if grad is None:
-        return np.ones(root.data.shape, root.data.dtype)
-    g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.data.dtype)
-    if g.shape != root.data.shape:
-        raise GradError(
-            f"backward: grad has shape {g.shape} but the tensor has shape {root.data.shape}; "
-            f"pass a gradient of the tensor's shape (or none, to seed ones)")
-    return g
+def _check_unchanged(node):
+    """Raise if a tensor whose values node's operation saved for backward was changed in place after it ran."""
+    ctx = node._ctx
+    saved = [a for s in getattr(ctx, "saved_tensors", ()) for a in (s if type(s) is tuple else (s,))]
+    for t in (node, *ctx.parents):
+        if type(t) is Tensor and getattr(t, "_changed", 0) > node._seq and any(a is t.data for a in saved):
+            raise GradError(
+                f"backward: {t._describe()} was changed in place (an optimizer step, +=, x[...] = ..., zero_() or "
+                f"copy_()) after `{ctx.op_name}` saved it for the backward pass, so its gradient would use the new "
+                f"values (PyTorch: 'a variable needed for gradient computation has been modified by an inplace "
+                f"operation'). A graph left over from an earlier step, such as an RNN hidden state carried "
+                f"across batches, must be cut: hidden = hidden.detach(). Otherwise change the tensor after "
+                f"backward(), or compute from a clone().")
 
 
 def _unbroadcast(g, shape, op_name):
@@ -432,12 +648,102 @@ def _unbroadcast(g, shape, op_name):
     return g
 
 
+def _plain(value):
+    """The array behind a Tensor, or the value itself."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _compare(ufunc, a, b):
+    """A comparison (np.less, np.equal, ...) of two tensors, arrays or numbers: a boolean tensor, no gradient."""
+    return Tensor._make(np.asarray(ufunc(_plain(a), _plain(b))), None, False)
+
+
+def _refusal(tensor, what, value):
+    """Why an in-place change is refused while gradients are recorded, and what to write instead."""
+    if tensor.autograd and tensor._ctx is None:
+        return (f"{what}: {tensor._describe()} is a leaf tensor that requires grad; changing it in place "
+                f"would hide the change from backward (PyTorch refuses too: 'a leaf Variable that requires grad "
+                f"is being used in an in-place operation'). Update parameters inside `with nt.no_grad():`, "
+                f"as an optimizer does, or write w = w - ... for a new tensor.")
+    if tensor.autograd:
+        return (f"{what}: {tensor._describe()} was computed by `{tensor._ctx.op_name}` in the graph; NumTorch "
+                f"cannot change it in place and keep its gradient right. Build a new tensor instead "
+                f"(x.masked_fill(mask, value), nt.where(mask, value, x), nt.cat), or change x.detach().")
+    return (f"{what}: the value ({value._describe()}) tracks gradients, but only its numbers would be copied "
+            f"into {tensor._describe()}, so no gradient could flow back to it; build the tensor with nt.stack, "
+            f"nt.cat or nt.where instead, or copy value.detach() on purpose.")
+
+
+def _dims(dim):
+    """A reduction's dim: None, an int, or a tuple (a list becomes a tuple)."""
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def _dim_index(dim, ndim, op_name):
+    """dim counted from 0, for a tensor with ndim positions (a negative dim counts from the end)."""
+    if not -ndim <= dim < ndim:
+        raise NumTorchIndexError(f"{op_name}: dim {dim} is out of range; use dims from {-ndim} to {ndim - 1}")
+    return dim % ndim
+
+
+def _book_expand_args(shape, sizes, dim, copies):
+    """(dim, copies) of the book's expand called positionally; refuses calls that read as PyTorch's expand(*sizes)."""
+    if len(sizes) == 1 and dim is None and copies is not None and not isinstance(sizes[0], (tuple, list)):
+        return sizes[0], copies
+    if len(sizes) != 2 or dim is not None or copies is not None or _pytorch_expand_fits(shape, sizes):
+        call = "expand(" + ", ".join(map(repr, sizes)) + ")"
+        book = f"x.expand(dim={sizes[0]}, copies={sizes[1]})" if len(sizes) == 2 else "x.expand(dim=0, copies=3)"
+        target = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        raise ShapeError(
+            f"{call} on a tensor of shape {shape}: NumTorch's expand is the book's expand(dim, copies), a new "
+            f"axis at dim repeated copies times; PyTorch's expand(*sizes) repeats to a shape instead. Write "
+            f"{book} for the book's meaning, or x + np.zeros({tuple(target)}) to broadcast to that shape as "
+            f"PyTorch's expand does.")
+    return sizes
+
+
+def _pytorch_expand_fits(shape, sizes):
+    """Would x.expand(*sizes) be a valid PyTorch call for a tensor of this shape?"""
+    if len(sizes) < len(shape) or not all(isinstance(s, (int, np.integer)) for s in sizes):
+        return False
+    new, old = sizes[:len(sizes) - len(shape)], sizes[len(sizes) - len(shape):]
+    return all(s >= 0 for s in new) and all(s in (-1, n) or n == 1 for s, n in zip(old, shape))
+
+
+def cat(tensors, dim=0):
+    """The tensors joined along an existing axis dim (PyTorch's torch.cat)."""
+    return Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors, dim=0):
+    """The tensors (all of one shape) stacked along a new axis dim (PyTorch's torch.stack)."""
+    return Cat.apply(*(_as_tensor(t).unsqueeze(dim) for t in tensors), dim=dim)
+
+
+def where(condition, x, y):
+    """x where condition is True, y elsewhere (broadcasting all three); the gradient flows to the one picked."""
+    return Where.apply(condition, x, y)
+
+
+def _as_tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
 def tensor(data, requires_grad=False, name=None):
     """PyTorch-style factory: ``nt.tensor([1., 2.], requires_grad=True)``."""
     return Tensor(data, autograd=requires_grad, name=name)
 
 
 from numtorch.operations import (  # noqa: E402  (the operations need Tensor defined first)
-    Add, Sub, Neg, Mul, Div, Pow, MatMul, Sum, Mean, Expand, Transpose, Reshape, GetItem,
-    IndexSelect, Sigmoid, Tanh, ReLU, Exp, Log, Softmax, LogSoftmax, CrossEntropy,
+    Add, Sub, Neg, Mul, Div, Pow, MatMul, Sum, Mean, Max, Expand, Transpose, Reshape, GetItem, IndexSelect, Cat,
+    Where, Clone, Cast, Abs, Clamp, Sigmoid, Tanh, ReLU, Exp, Log, Softmax, LogSoftmax, CrossEntropy,
 )
+from numtorch.operations.shape import _plain_key  # noqa: E402
+
+_NUMPY_TWINS = {  # array <op> tensor and np.<ufunc>(tensor): the Tensor operation of the same meaning
+    np.add: Add.apply, np.subtract: Sub.apply, np.multiply: Mul.apply, np.true_divide: Div.apply,
+    np.power: Pow.apply, np.matmul: MatMul.apply, np.negative: Neg.apply, np.absolute: Abs.apply,
+    np.exp: Exp.apply, np.log: Log.apply, np.tanh: Tanh.apply,
+    **{u: partial(_compare, u) for u in (np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+                                         np.greater_equal)},
+}

@@ -16,7 +16,7 @@ from numtorch.landscapes import LANDSCAPES, Landscape
 from numtorch.layers.base import Layer
 from numtorch.optimizers import AdamOptimizer, SGDOptimizer
 from numtorch.graph import Summary, _walk, trace
-from numtorch.tensor import Tensor, _accumulate, _seed_grad, _unbroadcast
+from numtorch.tensor import Tensor, _accumulate, _input_grads, _seed_grad
 from numtorch_magics.svg import COLOURS, ContourPlot, escape, heatmap, line_chart, number
 
 OPTIMIZERS = {
@@ -384,8 +384,9 @@ class BackwardController:
     than it, so its gradient is complete), hands it to the op that made it, and that op's own backward turns
     it into one gradient per input, which arrive at the inputs (summed when a tensor is used twice). A leaf
     adds what arrived to its ``.grad``. Each ``step()`` does this for one tensor; when ``done``, every
-    tensor's ``.grad`` is what ``loss.backward()`` would have given (it uses the engine's own helpers for
-    the seed, broadcasting and accumulation). ``reset()`` puts the grads back as they were.
+    tensor's ``.grad`` is what ``loss.backward()`` would have given: each step is the engine's own step
+    (``numtorch.tensor._input_grads``, ``_accumulate``), only the loop is here. ``reset()`` puts the grads
+    back as they were.
 
     State: ``current`` (the tensor just processed), ``arrived`` {tensor: gradient waiting}, ``steps``,
     ``done``, ``rule`` (what the last step did, in words). Views: ``svg()``, ``status_html()``, ``html()``.
@@ -428,16 +429,7 @@ class BackwardController:
             return True
         node.grad = Tensor._make(g, None, False)
         self.held.add(id(g))
-        input_grads = type(ctx).backward(ctx, g)
-        input_grads = input_grads if type(input_grads) is tuple else (input_grads,)
-        for parent, pg in zip(ctx.parents, input_grads):
-            if pg is None or type(parent) is not Tensor or not parent.autograd:
-                continue
-            pg = np.asarray(pg)
-            if pg.shape != parent.data.shape:
-                pg = _unbroadcast(pg, parent.data.shape, ctx.op_name)
-            if pg.dtype != parent.data.dtype and parent.data.dtype.kind == "f":
-                pg = pg.astype(parent.data.dtype)
+        for parent, pg in _input_grads(node, g):  # the engine's own step: the op's backward, shapes, checks
             if parent in self.arrived:
                 self.arrived[parent] = self.arrived[parent] + pg
             else:

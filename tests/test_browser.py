@@ -163,9 +163,11 @@ def notebook_page(browser, lab, path, ready, width=1400, name="browser"):
     try:
         page.goto(f"{base}/{path}?token={TOKEN}")
         page.wait_for_selector(".jp-Notebook .jp-Cell")
-        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext.session")
+        notebook = path.rsplit("/", 1)[-1]  # JupyterLab may restore other notebooks of its workspace too
+        page.wait_for_function(f"window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                               f" && window.jupyterapp.shell.currentWidget.context.path == '{notebook}'"
+                               f" && window.jupyterapp.shell.currentWidget.sessionContext"
+                               f" && window.jupyterapp.shell.currentWidget.sessionContext.session")
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         page.wait_for_selector(ready)
         yield page
@@ -199,12 +201,15 @@ def test_clicking_step_in_the_browser_moves_the_stepper(page):
     assert losses[0] > losses[1] > losses[2], losses
     assert widget.locator(".numtorch-step-count").inner_text() == "3"
     assert "SGD, lr 0.05" in status(page, "numtorch-stepper-widget").inner_text()  # drawing the slider kept it
-    graph = widget.locator(".numtorch-graph svg")
+    graph = widget.locator(".numtorch-graph svg").first  # (the second: the full-size copy)
     graph.locator("g.node").first.wait_for()
     assert graph.locator("g.node").count() > 5 and "mse" in graph.inner_html()
     assert widget.locator(".numtorch-params svg").count() >= 4  # the matrices' heatmaps
     assert widget.locator(".numtorch-curve polyline").count() == 1
     widget.screenshot(path=str(ARTIFACTS / "stepper.png"))
+    box, area = graph.bounding_box(), widget.bounding_box()
+    assert box["x"] + box["width"] <= area["x"] + area["width"] + 0.5, (box, area)  # the graph fits the widget
+    assert box["width"] >= 0.9 * area["width"], (box, area)  # and takes its width (it is a big graph)
 
 
 def test_reset_in_the_browser_empties_the_curve(page):
@@ -220,11 +225,21 @@ def test_the_explorer_draws_each_optimizer_path(page):
     widget.locator("button.numtorch-run").click()  # 10 steps
     page.wait_for_selector('.numtorch-explorer-widget .numtorch-status[data-step="10"]')
     panels = widget.locator(".numtorch-panel")
+    page.wait_for_function("document.querySelectorAll('.numtorch-explorer-widget .numtorch-panel[data-step=\"10\"]')"
+                           ".length == 3")  # each panel is its own widget: they arrive one by one
     assert panels.count() == 3
     assert [panels.nth(i).get_attribute("data-step") for i in range(3)] == ["10"] * 3
     assert all(panels.nth(i).locator("svg polyline").count() == 1 for i in range(3))
     assert "SGD with momentum, lr 0.0003" in panels.nth(1).inner_html()
     widget.screenshot(path=str(ARTIFACTS / "explorer.png"))
+    widget.locator("select").first.select_option("quadratic bowl")  # each problem's own rates, in the browser
+    page.wait_for_selector('.numtorch-explorer-widget .numtorch-status[data-step="0"]')
+    page.wait_for_timeout(1000)  # time for a slider to send back a clamped rate, as it did
+    widget.locator("button.numtorch-step").click()
+    page.wait_for_function("document.querySelectorAll('.numtorch-explorer-widget .numtorch-panel[data-step=\"1\"]')"
+                           ".length == 3")
+    titles = [panels.nth(i).locator("svg text").first.text_content() for i in range(3)]
+    assert titles == ["SGD, lr 0.17", "SGD with momentum, lr 0.03", "Adam, lr 0.2"], titles
 
 
 # ---- the graph view: lab 2's graph fits the output area; the BackwardStepper steps ----------------------

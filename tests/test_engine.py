@@ -409,3 +409,40 @@ def test_random_programs_match_pytorch(program):
             assert x.grad is None
         else:
             np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---- the engine as students read it ------------------------------------------------------------------------
+
+class Remember(nt.Operation):
+    """z = x * y that records, in forward, which inputs want a gradient (as PyTorch allows)."""
+
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x, y):
+        Remember.seen.append(ctx.needs_input_grad)
+        ctx.save_for_backward(y if ctx.needs_input_grad[0] else None, x if ctx.needs_input_grad[1] else None)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        return (grad * y if y is not None else None), (grad * x if x is not None else None)
+
+
+def test_needs_input_grad_works_in_forward():
+    Remember.seen = []
+    w, c = leaf(3), nt.Tensor(np.ones(3))
+    Remember.apply(w, c).sum().backward()
+    Remember.apply(c, 2.0)
+    assert Remember.seen == [(True, False), (False, False)]
+    np.testing.assert_array_equal(w.grad.data, np.ones(3))
+
+
+def test_backward_reads_in_at_most_25_lines():
+    import inspect
+
+    source = inspect.getsource(nt.Tensor.backward)
+    body = source.split('"""')[2]  # after the docstring
+    lines = [line for line in body.splitlines() if line.strip()]
+    assert len(lines) <= 25, f"Tensor.backward has {len(lines)} lines of code"

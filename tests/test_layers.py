@@ -77,7 +77,7 @@ def test_linear_layer_computes_x_w_plus_b():
     x = np.random.default_rng(0).standard_normal((4, 3))
     np.testing.assert_allclose(layer(nt.Tensor(x)).data, x @ layer.weight.data + layer.bias.data)
     assert layer(nt.Tensor(x[0])).shape == (2,), "one example without a batch axis"
-    assert gradcheck(lambda x, w, b: nt.operations.Linear.apply(x, w, b), x, layer.weight, layer.bias)
+    assert gradcheck(lambda x, w, b: nt.operations.LinearOp.apply(x, w, b), x, layer.weight, layer.bias)
 
 
 def test_linear_layer_initialisation_has_he_scale():
@@ -293,3 +293,71 @@ def test_a_stored_intermediate_is_not_a_parameter():
     layer = Remembers()
     layer(nt.tensor(np.ones((1, 2)), requires_grad=True))
     assert [name for name, _ in layer.named_parameters()] == ["lin.weight", "lin.bias"]
+
+
+# ---- issue 12: subclasses, dtypes, loss settings ------------------------------------------------------------
+
+class WithHead(SequentialLayer):
+    """A SequentialLayer subclass with an extra attribute: its parameters count too."""
+
+    def __init__(self):
+        super().__init__([LinearLayer(2, 3), Tanh()])
+        self.head = LinearLayer(3, 1)
+
+    def forward(self, x):
+        return self.head(super().forward(x))
+
+
+def test_a_sequential_subclass_keeps_the_parameters_of_extra_attributes():
+    model = WithHead()
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "head.weight", "head.bias"]
+    optimizer = nt.optimizers.SGD(model.get_params(), lr=0.1)
+    before = model.head.weight.data.copy()
+    model(nt.Tensor(np.ones((4, 2)))).sum().backward()
+    optimizer.step()
+    assert not np.array_equal(model.head.weight.data, before), "the optimizer trains the head"
+
+
+def test_float_makes_a_model_float32_end_to_end(torch):
+    model = SequentialLayer([LinearLayer(3, 4), Tanh(), LinearLayer(4, 2)])
+    params = model.get_params()
+    assert model.float() is model and all(p.dtype == np.float32 for p in model.parameters())
+    assert [id(p) for p in model.parameters()] == [id(p) for p in params], "the same tensors: optimizers keep them"
+    optimizer = nt.optimizers.SGD(params, lr=0.1, momentum=0.9)
+    x = nt.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    for _ in range(2):
+        out = model(x) * np.float64(0.5)
+        loss = CrossEntropyLoss(weight=np.array([1.0, 2.0]))(out, np.array([0, 1, 1, 0, 1]))
+        assert out.dtype == np.float32 and loss.dtype == np.float32
+        loss.backward()
+        assert all(p.grad.dtype == np.float32 for p in params)
+        optimizer.step()
+    assert all(p.dtype == np.float32 for p in params)
+    model.double()
+    assert all(p.dtype == np.float64 for p in params) and model(x.double()).dtype == np.float64
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_layers_take_pytorchs_settings(reduction, torch):
+    rng = np.random.default_rng(0)
+    logits, targets, weight = rng.standard_normal((6, 4)), np.array([0, 3, 1, 1, 2, 3]), np.array([1.0, 0.5, 2.0, 1.5])
+    probabilities = np.exp(logits[::-1]) / np.exp(logits[::-1]).sum(axis=1, keepdims=True)
+    cases = [(CrossEntropyLoss(weight=weight, reduction=reduction), torch.nn.CrossEntropyLoss(
+                 weight=torch.tensor(weight), reduction=reduction), targets),
+             (CrossEntropyLoss(reduction=reduction), torch.nn.CrossEntropyLoss(reduction=reduction), probabilities),
+             (MSELoss(reduction=reduction), torch.nn.MSELoss(reduction=reduction), probabilities)]
+    for ours, theirs, target in cases:
+        x, t = nt.Tensor(logits, autograd=True), torch.tensor(logits, requires_grad=True)
+        out, expected = ours(x, nt.Tensor(target)), theirs(t, torch.tensor(target))
+        out.backward()
+        expected.backward(torch.ones_like(expected))
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_cross_entropy_of_one_example_and_of_one_hot_rows():
+    logits = nt.tensor([2.0, 0.5, -1.0], requires_grad=True)
+    one = CrossEntropyLoss()(logits, np.array(0))
+    batch = CrossEntropyLoss()(logits.reshape(1, -1), np.array([0]))
+    one_hot = CrossEntropyLoss()(logits.reshape(1, -1), np.array([[1.0, 0.0, 0.0]]))
+    assert one.shape == () and one.item() == pytest.approx(batch.item()) == pytest.approx(one_hot.item())

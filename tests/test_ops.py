@@ -60,6 +60,7 @@ class Entry:
         return self.call
 
 
+CLASS_WEIGHT = np.array([0.5, 2.0, 1.0, 0.25, 1.5])
 MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 ROWS = [0, 2, 0]
 
@@ -103,11 +104,11 @@ TABLE = [
     Entry(ops.MatMul, "batch @ matrix", lambda x, y: x @ y, [F(2, 3, 4), F(4, 2)], lambda T, x, y: x @ y),
     Entry(ops.MatMul, "batch @ batch", lambda x, y: x @ y, [F(2, 3, 4), F(2, 4, 2)], lambda T, x, y: x @ y),
     Entry(ops.MatMul, "batch @ vector", lambda x, y: x @ y, [F(2, 3, 4), F(4)], lambda T, x, y: x @ y),
-    Entry(ops.Linear, "Linear.apply(x, w, b)", lambda x, w, b: ops.Linear.apply(x, w, b),
+    Entry(ops.LinearOp, "LinearOp.apply(x, w, b)", lambda x, w, b: ops.LinearOp.apply(x, w, b),
           [F(3, 4), F(4, 2), F(2)], lambda T, x, w, b: x @ w + b),
-    Entry(ops.Linear, "Linear.apply(batch, w, b)", lambda x, w, b: ops.Linear.apply(x, w, b),
+    Entry(ops.LinearOp, "LinearOp.apply(batch, w, b)", lambda x, w, b: ops.LinearOp.apply(x, w, b),
           [F(2, 3, 4), F(4, 2), F(2)], lambda T, x, w, b: x @ w + b),
-    Entry(ops.Linear, "Linear.apply(vector, w, b)", lambda x, w, b: ops.Linear.apply(x, w, b),
+    Entry(ops.LinearOp, "LinearOp.apply(vector, w, b)", lambda x, w, b: ops.LinearOp.apply(x, w, b),
           [F(4), F(4, 2), F(2)], lambda T, x, w, b: x @ w + b),
     # reductions
     Entry(ops.Sum, "x.sum()", lambda x: x.sum(), [F(3, 4)], lambda T, x: x.sum()),
@@ -178,6 +179,82 @@ TABLE = [
           [F(4, 5), I([[2], [2], [0], [1]])], _ce),
     Entry(ops.MSE, "MSE.apply(pred, target)", lambda x, y: ops.MSE.apply(x, y), [F(3, 4), F(3, 4)],
           lambda T, x, y: T.nn.functional.mse_loss(x, y)),
+]
+
+# ---- the core's ops for PyTorch users (issue 12): new primitives, and PyTorch's names built from primitives ----
+TABLE += [
+    Entry(ops.Abs, "x.abs()", lambda x: x.abs(), [F(3, 4, domain="away_from_zero")], lambda T, x: x.abs()),
+    Entry(ops.Abs, "abs(x)", lambda x: abs(x), [F(3, 4, domain="away_from_zero")], lambda T, x: abs(x)),
+    Entry(ops.Clamp, "x.clamp(-0.5, 0.5)", lambda x: x.clamp(-0.5, 0.5), [F(3, 4)], lambda T, x: x.clamp(-0.5, 0.5)),
+    Entry(ops.Clamp, "x.clamp(min=0.2)", lambda x: x.clamp(min=0.2), [F(3, 4)], lambda T, x: x.clamp(min=0.2)),
+    Entry(ops.Clamp, "x.clamp(max=0.1)", lambda x: x.clamp(max=0.1), [F(3, 4)], lambda T, x: x.clamp(max=0.1)),
+    Entry(ops.Max, "x.max()", lambda x: x.max(), [F(3, 4)], lambda T, x: x.max()),
+    Entry(ops.Max, "x.max(dim=1).values", lambda x: x.max(dim=1).values, [F(3, 4)], lambda T, x: x.max(dim=1).values),
+    Entry(ops.Max, "x.max(0, keepdim=True)[0]", lambda x: x.max(0, keepdim=True)[0], [F(3, 4)],
+          lambda T, x: x.max(0, keepdim=True)[0]),
+    Entry(ops.Max, "x.max(dim=-1) 3-D", lambda x: x.max(dim=-1).values, [F(2, 3, 4)], lambda T, x: x.max(-1).values),
+    Entry(ops.Neg, "x.min(dim=0).values", lambda x: x.min(dim=0).values, [F(3, 4)], lambda T, x: x.min(dim=0).values),
+    Entry(ops.Cat, "nt.cat([x, y], dim=1)", lambda x, y: nt.cat([x, y], dim=1), [F(3, 2), F(3, 4)],
+          lambda T, x, y: T.cat([x, y], 1)),
+    Entry(ops.Cat, "nt.cat([x, y, x])", lambda x, y: nt.cat([x, y, x]), [F(1, 4), F(2, 4)],
+          lambda T, x, y: T.cat([x, y, x])),
+    Entry(ops.Cat, "nt.stack([x, y], dim=-1)", lambda x, y: nt.stack([x, y], dim=-1), [F(3, 4), F(3, 4)],
+          lambda T, x, y: T.stack([x, y], -1)),
+    Entry(ops.Cat, "nt.stack([x, y])", lambda x, y: nt.stack([x, y]), [F(3, 4), F(3, 4)], lambda T, x, y: T.stack([x, y])),
+    Entry(ops.Where, "nt.where(mask, x, y)", lambda m, x, y: nt.where(m, x, y), [I(MASK), F(3, 4), F(3, 4)],
+          lambda T, m, x, y: T.where(m, x, y)),
+    Entry(ops.Where, "nt.where(mask, x, row)", lambda m, x, y: nt.where(m, x, y), [I(MASK), F(3, 4), F(4)],
+          lambda T, m, x, y: T.where(m, x, y)),
+    Entry(ops.Where, "x.masked_fill(mask, -5.0)", lambda x, m: x.masked_fill(m, -5.0), [F(3, 4), I(MASK)],
+          lambda T, x, m: x.masked_fill(m, -5.0)),
+    Entry(ops.Clone, "x.clone()", lambda x: x.clone(), [F(3, 4)], lambda T, x: x.clone()),
+    Entry(ops.Cast, "Cast.apply(x, dtype=x.dtype)", lambda x: ops.Cast.apply(x, dtype=x.dtype), [F(3, 4)],
+          lambda T, x: x * 1),
+    Entry(ops.MatMul, "4-D batch @ broadcast batch (attention)", lambda x, y: x @ y, [F(2, 1, 3, 4), F(1, 2, 4, 3)],
+          lambda T, x, y: x @ y),
+    Entry(ops.Pow, "x.sqrt()", lambda x: x.sqrt(), [F(3, 4, domain="positive")], lambda T, x: x.sqrt()),
+    Entry(ops.Div, "x.var(dim=1)", lambda x: x.var(dim=1), [F(3, 4)], lambda T, x: x.var(dim=1)),
+    Entry(ops.Div, "x.var(dim=(0, 2), keepdim=True)", lambda x: x.var(dim=(0, 2), keepdim=True), [F(2, 3, 4)],
+          lambda T, x: x.var(dim=(0, 2), keepdim=True)),
+    Entry(ops.Pow, "x.std()", lambda x: x.std(), [F(3, 4)], lambda T, x: x.std()),
+    Entry(ops.Div, "x.var(correction=0)", lambda x: x.var(correction=0), [F(3, 4)], lambda T, x: x.var(correction=0)),
+    Entry(ops.Sum, "x.sum(dim=[0, 1]) (a list of dims)", lambda x: x.sum(dim=[0, 1]), [F(2, 3, 4)],
+          lambda T, x: x.sum(dim=(0, 1))),
+    Entry(ops.Reshape, "x.unsqueeze(1)", lambda x: x.unsqueeze(1), [F(3, 4)], lambda T, x: x.unsqueeze(1)),
+    Entry(ops.Reshape, "x.unsqueeze(-1)", lambda x: x.unsqueeze(-1), [F(3, 4)], lambda T, x: x.unsqueeze(-1)),
+    Entry(ops.Reshape, "x.squeeze()", lambda x: x.squeeze(), [F(3, 1, 4, 1)], lambda T, x: x.squeeze()),
+    Entry(ops.Reshape, "x.squeeze(1)", lambda x: x.squeeze(1), [F(3, 1, 4)], lambda T, x: x.squeeze(1)),
+    Entry(ops.Reshape, "x.flatten()", lambda x: x.flatten(), [F(2, 3, 4)], lambda T, x: x.flatten()),
+    Entry(ops.Reshape, "x.flatten(1)", lambda x: x.flatten(1), [F(2, 3, 4)], lambda T, x: x.flatten(1)),
+    Entry(ops.Transpose, "x.permute(2, 0, 1)", lambda x: x.permute(2, 0, 1), [F(2, 3, 4)], lambda T, x: x.permute(2, 0, 1)),
+    Entry(ops.Transpose, "x.transpose(-1, 0, 1)", lambda x: x.transpose(-1, 0, 1), [F(2, 3, 4)],
+          lambda T, x: x.permute(-1, 0, 1)),
+    Entry(ops.Transpose, "x.transpose(-1, -2)", lambda x: x.transpose(-1, -2), [F(2, 3, 4)],
+          lambda T, x: x.transpose(-1, -2)),
+    Entry(ops.CrossEntropy, "x.cross_entropy(t, reduction='sum')", lambda x, t: x.cross_entropy(t, reduction="sum"),
+          [F(4, 5), I([0, 3, 4, 1])], lambda T, x, t: T.nn.functional.cross_entropy(x, t, reduction="sum")),
+    Entry(ops.CrossEntropy, "x.cross_entropy(t, reduction='none')", lambda x, t: x.cross_entropy(t, reduction="none"),
+          [F(4, 5), I([0, 3, 4, 1])], lambda T, x, t: T.nn.functional.cross_entropy(x, t, reduction="none")),
+    Entry(ops.CrossEntropy, "x.cross_entropy(t, weight=w)", lambda x, t: x.cross_entropy(t, weight=CLASS_WEIGHT),
+          [F(4, 5), I([0, 3, 4, 3])],
+          lambda T, x, t: T.nn.functional.cross_entropy(x, t, weight=T.tensor(CLASS_WEIGHT))),
+    Entry(ops.CrossEntropy, "x.cross_entropy(probabilities)", lambda x, p: x.cross_entropy(p.softmax()),
+          [F(4, 5), F(4, 5)], lambda T, x, p: T.nn.functional.cross_entropy(x, p.softmax(-1))),
+    Entry(ops.CrossEntropy, "x.cross_entropy(probabilities, weight=w, reduction='sum')",
+          lambda x, p: x.cross_entropy(p.softmax(), weight=CLASS_WEIGHT, reduction="sum"), [F(4, 5), F(4, 5)],
+          lambda T, x, p: T.nn.functional.cross_entropy(x, p.softmax(-1), weight=T.tensor(CLASS_WEIGHT), reduction="sum")),
+    Entry(ops.CrossEntropy, "one example: x.cross_entropy(3)", lambda x, t: x.cross_entropy(t), [F(5), I(3)],
+          lambda T, x, t: T.nn.functional.cross_entropy(x, t)),
+    Entry(ops.CrossEntropy, "(N, C, d) logits", lambda x, t: x.cross_entropy(t), [F(2, 5, 3), I([[0, 4, 1], [2, 2, 3]])],
+          lambda T, x, t: T.nn.functional.cross_entropy(x, t)),
+    Entry(ops.CrossEntropy, "(N, C, d1, d2) logits, weight, none",
+          lambda x, t: x.cross_entropy(t, weight=CLASS_WEIGHT, reduction="none"),
+          [F(2, 5, 2, 2), I([[[0, 4], [1, 1]], [[2, 2], [3, 0]]])],
+          lambda T, x, t: T.nn.functional.cross_entropy(x, t, weight=T.tensor(CLASS_WEIGHT), reduction="none")),
+    Entry(ops.MSE, "MSE.apply(pred, target, reduction='sum')", lambda x, y: ops.MSE.apply(x, y, reduction="sum"),
+          [F(3, 4), F(3, 4)], lambda T, x, y: T.nn.functional.mse_loss(x, y, reduction="sum")),
+    Entry(ops.MSE, "MSE.apply(pred, target, reduction='none')", lambda x, y: ops.MSE.apply(x, y, reduction="none"),
+          [F(3, 4), F(3, 4)], lambda T, x, y: T.nn.functional.mse_loss(x, y, reduction="none")),
 ]
 
 
@@ -343,3 +420,18 @@ def test_pow_gradients_at_zero_are_the_limits_not_nan():
     (x ** y).sum().backward()
     np.testing.assert_allclose(x.grad.data, [0.0, 2.5 * 1.5 ** 1.5, 0.0])
     np.testing.assert_allclose(y.grad.data, [0.0, 1.5 ** 2.5 * np.log(1.5), 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_accurate_in_both_tails(dtype, torch):
+    x = np.concatenate([-np.logspace(-3, 1.9, 40), [0.0], np.logspace(-3, 1.9, 40)]).astype(dtype)  # to -79
+    ours = nt.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, expected = ours.sigmoid(), theirs.sigmoid()
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=4 * np.finfo(dtype).eps, atol=0)
+    out.log().sum().backward()  # log(sigmoid(-40)) is -40 with gradient 1, not -inf and nan
+    expected.log().sum().backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=4 * np.finfo(dtype).eps, atol=1e-30)
+    assert out.dtype == dtype
+    assert float(nt.tensor(np.float32(-20)).sigmoid()) == pytest.approx(2.0611537e-09, rel=1e-6)
+    assert float(nt.tensor(-40.0).sigmoid().log()) == pytest.approx(-40.0)

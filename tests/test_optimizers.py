@@ -58,7 +58,12 @@ def test_small_synthetic_classification_with_cross_entropy(name):
     (lambda p: AdamOptimizer(p, lr=0.1), lambda T, p: T.optim.Adam(p, lr=0.1)),
     (lambda p: AdamOptimizer(p, lr=0.01, betas=(0.8, 0.99), eps=1e-6),
      lambda T, p: T.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
-], ids=["sgd", "momentum", "adam", "adam-settings"])
+    (lambda p: SGDOptimizer(p, lr=0.1, weight_decay=0.3), lambda T, p: T.optim.SGD(p, lr=0.1, weight_decay=0.3)),
+    (lambda p: SGDOptimizer(p, lr=0.1, momentum=0.9, nesterov=True),
+     lambda T, p: T.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+    (lambda p: SGDOptimizer(p, lr=0.05, momentum=0.8, weight_decay=0.1, nesterov=True),
+     lambda T, p: T.optim.SGD(p, lr=0.05, momentum=0.8, weight_decay=0.1, nesterov=True)),
+], ids=["sgd", "momentum", "adam", "adam-settings", "weight-decay", "nesterov", "nesterov-weight-decay"])
 def test_update_rules_match_pytorch(make, make_torch, torch):
     start = np.array([1.5, -2.0, 0.5])
     w = nt.Tensor(start, autograd=True)

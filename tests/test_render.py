@@ -40,7 +40,9 @@ EXPECTED_DOT = r'''digraph autograd {
     legend_output [label="output", style=filled, fillcolor="#b2f2bb"];
     legend_op [label="op", style=filled, fillcolor="#e5dbff"];
     legend_ports [label="#0, #1: the op's inputs", shape=plaintext];
-    {rank=same; legend_parameter legend_input legend_intermediate legend_output legend_op legend_ports}
+    {rank=same; legend_parameter legend_input legend_intermediate legend_output}
+    {rank=same; legend_op legend_ports}
+    legend_parameter -> legend_op [style=invis];
   }
 }
 '''

@@ -196,3 +196,105 @@ def test_float32_grad_stays_float32_whatever_constants_it_meets():
     x = nt.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
     (x * np.float64(2.0) + np.ones(2)).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+# ---- PyTorch habits (issue 12) -------------------------------------------------------------------------
+
+def test_equality_is_elementwise_and_tensors_stay_hashable_by_identity(torch):
+    x = nt.tensor([[0.0, 1.0, 0.0, 2.0], [3.0, 0.0, 4.0, 5.0]])
+    assert x[x == 0].shape == (3,) and x[x != 0].shape == (5,)
+    logits, labels = np.random.default_rng(0).standard_normal((8, 3)), np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    accuracy = (nt.tensor(logits).argmax(1) == nt.tensor(labels)).float().mean()
+    expected = (torch.tensor(logits).argmax(1) == torch.tensor(labels)).float().mean()
+    assert accuracy.item() == pytest.approx(expected.item()) and accuracy.dtype == np.float32
+    assert ((labels == nt.tensor(labels)).data.all())  # an array on the left gives a tensor too
+    a, b = nt.tensor([1.0]), nt.tensor([1.0])
+    assert len({a, b}) == 2 and {a: "a", b: "b"}[b] == "b" and a in [b, a]
+    assert (a == None) is False and (a != None) is True  # noqa: E711 (as in PyTorch)
+
+
+def test_numpy_float64_scalars_and_float_keep_float32(torch):
+    x = nt.tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+    for y in (x * np.float64(2.5), np.float64(2.5) * x, x + np.float64(1), x / np.float32(3), x ** np.int64(2)):
+        assert y.dtype == np.float32
+    y = x.double() * 3
+    assert y.dtype == np.float64 and y.float().dtype == np.float32 and x.float() is x
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.data.tolist() == [3.0, 3.0]
+    ints = nt.tensor([1, 2])
+    assert ints.float().dtype == np.float32 and ints.double().dtype == np.float64
+    t = torch.tensor([1.0, -2.0], dtype=torch.float32)
+    assert (t * np.float64(2.5)).dtype == torch.float32  # PyTorch's rule, the one we follow
+
+
+def test_float_and_int_of_one_element_tensors():
+    assert float(nt.tensor([[1.5]])) == 1.5 and int(nt.tensor([[3.0]])) == 3 and float(nt.tensor(2)) == 2.0
+    with pytest.raises(nt.ShapeError, match="holds 2 numbers"):
+        float(nt.tensor([1.0, 2.0]))
+
+
+def test_max_min_argmax_as_pytorch(torch):
+    data = np.random.default_rng(1).standard_normal((3, 4, 5))
+    x, t = nt.tensor(data), torch.tensor(data)
+    assert x.max().item() == t.max().item() and x.min().item() == t.min().item()
+    assert x.argmax().item() == t.argmax().item() and x.argmin().item() == t.argmin().item()
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            ours, theirs = x.max(dim, keepdim), t.max(dim, keepdim)
+            np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+            np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+            values, indices = x.min(dim=dim, keepdim=keepdim)
+            np.testing.assert_array_equal(values.data, t.min(dim, keepdim).values.numpy())
+            np.testing.assert_array_equal(indices.data, t.min(dim, keepdim).indices.numpy())
+            np.testing.assert_array_equal(x.argmax(dim, keepdim).data, t.argmax(dim, keepdim).numpy())
+
+
+def test_shape_methods_of_pytorch(torch):
+    data = np.zeros((2, 1, 3))
+    x, t = nt.tensor(data), torch.tensor(data)
+    for ours, theirs in [(x.unsqueeze(0), t.unsqueeze(0)), (x.unsqueeze(-1), t.unsqueeze(-1)),
+                         (x.squeeze(), t.squeeze()), (x.squeeze(1), t.squeeze(1)), (x.squeeze(0), t.squeeze(0)),
+                         (x.flatten(), t.flatten()), (x.flatten(1), t.flatten(1)), (x.flatten(0, 1), t.flatten(0, 1)),
+                         (x.permute(2, 0, 1), t.permute(2, 0, 1)), (x.permute((1, 2, 0)), t.permute((1, 2, 0))),
+                         (x.transpose(-1, 0, 1), t.permute(-1, 0, 1)), (x.clone(), t.clone())]:
+        assert ours.shape == tuple(theirs.shape)
+    m = nt.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(m.permute(0, 1).data, m.data)
+    np.testing.assert_array_equal(m.permute(1, 0).data, m.data.T)
+    with pytest.raises(nt.NumTorchIndexError, match="unsqueeze: dim 4"):
+        x.unsqueeze(4)
+    with pytest.raises(nt.ShapeError, match="permute"):
+        x.permute(1, 0)
+
+
+def test_expand_written_the_pytorch_way_is_an_error_showing_both_spellings():
+    x = nt.tensor([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(nt.ShapeError) as info:
+        x.expand(2, 4)  # PyTorch: shape (2, 4); the book: a new axis 2 (out of range), 4 copies
+    assert "x.expand(dim=2, copies=4)" in str(info.value) and "x + np.zeros((2, 4))" in str(info.value)
+    with pytest.raises(nt.ShapeError, match="book's expand"):
+        x.expand((2, 4))
+    assert x.expand(0, 3).shape == (3, 4) and x.expand(dim=1, copies=2).shape == (4, 2)
+    assert x.expand(0, copies=2).shape == (2, 4)
+
+
+def test_causal_self_attention_from_the_primitives_matches_pytorch(torch):
+    rng = np.random.default_rng(3)
+    x, wq, wk = rng.standard_normal((2, 5, 4)), rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    future = np.triu(np.ones((5, 5), dtype=bool), k=1)
+
+    def attend(T, x, wq, wk):
+        q, k = x @ wq, x @ wk
+        scores = (q @ k.transpose(-1, -2)) / 2.0
+        weights = scores.masked_fill(T.tensor(future) if T is torch else future, -np.inf).softmax(dim=-1)
+        return weights @ x
+
+    ours = [nt.tensor(a, requires_grad=True) for a in (x, wq, wk)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, wq, wk)]
+    out, expected = attend(nt, *ours), attend(torch, *theirs)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10)
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-12)

@@ -1,21 +1,22 @@
-"""Activation layers: each calls the Tensor method of the same name."""
+"""Activation layers: each applies the operation of the same name (so arrays work as inputs too, as in LinearLayer)."""
 
 from numtorch.layers.base import Layer
+from numtorch.operations import ReLU as ReLUOp, Sigmoid as SigmoidOp, Softmax as SoftmaxOp, Tanh as TanhOp
 
 
 class Tanh(Layer):
     def forward(self, input):
-        return input.tanh()
+        return TanhOp.apply(input)
 
 
 class Sigmoid(Layer):
     def forward(self, input):
-        return input.sigmoid()
+        return SigmoidOp.apply(input)
 
 
 class ReLU(Layer):
     def forward(self, input):
-        return input.relu()
+        return ReLUOp.apply(input)
 
 
 class Softmax(Layer):
@@ -23,4 +24,4 @@ class Softmax(Layer):
         self.dim = dim
 
     def forward(self, input):
-        return input.softmax(self.dim)
+        return SoftmaxOp.apply(input, dim=self.dim)

@@ -27,6 +27,7 @@ class Layer:
     parameters()        the same, as an iterator (PyTorch's name)
     named_parameters()  (name, tensor) pairs
     zero_grad()         clear every parameter's .grad
+    float(), double()   every floating-point tensor of the layer as float32 / float64, in place
     """
 
     def forward(self, *inputs):
@@ -46,7 +47,7 @@ class Layer:
         """(dotted name, parameter) for every tracking Tensor reachable from this layer, each once."""
         seen = set()
         for name, p in _walk(self, prefix, set()):
-            if id(p) not in seen:
+            if p.autograd and p._ctx is None and id(p) not in seen:  # a stored intermediate (self.h = h) is none
                 seen.add(id(p))
                 yield name, p
 
@@ -59,6 +60,22 @@ class Layer:
     def zero_grad(self):
         for p in self.parameters():
             p.grad = None
+
+    def float(self):
+        """Parameters (and other float tensors the layer holds) as float32, the same Tensor objects; returns self."""
+        return self._convert(np.float32)
+
+    def double(self):
+        """Parameters (and other float tensors the layer holds) as float64, the same Tensor objects; returns self."""
+        return self._convert(np.float64)
+
+    def _convert(self, dtype):
+        for _, t in _walk(self, "", set()):
+            if t._ctx is None and t.dtype.kind == "f":
+                t.data = t.data.astype(dtype, copy=False)
+                if t.grad is not None:
+                    t.grad = Tensor(t.grad.data.astype(dtype, copy=False))
+        return self
 
     @reprlib.recursive_repr()
     def __repr__(self):
@@ -77,14 +94,13 @@ def _record_call(layer, start, end):
 
 
 def _walk(value, name, visited):
-    """Yield (name, parameter) found in value: a tracking leaf Tensor, a Layer, or a list/tuple/dict of them.
+    """Yield (name, tensor) for every Tensor found in value: a Tensor, a Layer, or a list/tuple/dict of them.
 
     visited: ids of the layers already walked, so a layer reachable twice (or a child that refers
     back to its parent) is walked once.
     """
     if isinstance(value, Tensor):
-        if value.autograd and value._ctx is None:  # a stored intermediate (self.hidden = h) is no parameter
-            yield name, value
+        yield name, value
     elif isinstance(value, Layer):
         if id(value) in visited:
             return

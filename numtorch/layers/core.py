@@ -3,7 +3,7 @@
 import numpy as np
 
 from numtorch.layers.base import Layer, parameter
-from numtorch.operations import Linear
+from numtorch.operations import LinearOp
 
 
 class LinearLayer(Layer):
@@ -16,7 +16,7 @@ class LinearLayer(Layer):
     def forward(self, input):
         if self.bias is None:
             return input.mm(self.weight)
-        return Linear.apply(input, self.weight, self.bias)
+        return LinearOp.apply(input, self.weight, self.bias)
 
     def __repr__(self):
         n_in, n_out = self.weight.shape
@@ -34,7 +34,9 @@ class SequentialLayer(Layer):
         return self
 
     def children(self):
-        return ((str(i), layer) for i, layer in enumerate(self.layers))
+        """The layers by position ("0", "1", ...), then any other attribute a subclass added (self.head = ...)."""
+        yield from ((str(i), layer) for i, layer in enumerate(self.layers))
+        yield from ((name, value) for name, value in vars(self).items() if name != "layers")
 
     def forward(self, input):
         for layer in self.layers:

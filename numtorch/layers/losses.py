@@ -1,18 +1,27 @@
-"""Loss layers: forward(prediction, target) returns a scalar tensor."""
+"""Loss layers: forward(prediction, target) returns a scalar tensor (or one loss per example with reduction="none")."""
 
 from numtorch.layers.base import Layer
-from numtorch.operations import MSE
+from numtorch.operations import MSE, CrossEntropy
 
 
 class MSELoss(Layer):
-    """mean((pred - target)^2) over every element (one primitive; target must have pred's shape)."""
+    """mean((pred - target)^2) over every element (reduction="sum": the sum, "none": each square); one primitive,
+    and the target must have pred's shape."""
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
 
     def forward(self, pred, target):
-        return MSE.apply(pred, target)
+        return MSE.apply(pred, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(Layer):
-    """Mean cross-entropy of logits (batch, classes) against integer class indices (stable)."""
+    """Cross-entropy of logits against integer class indices or class probabilities (stable), as PyTorch's:
+    logits (classes,), (batch, classes) or (batch, classes, d...); weight= one number per class;
+    reduction= "mean" (weighted by the targets' weights), "sum" or "none"."""
+
+    def __init__(self, weight=None, reduction="mean"):
+        self.weight, self.reduction = weight, reduction
 
     def forward(self, input, target):
-        return input.cross_entropy(target)
+        return CrossEntropy.apply(input, target, weight=self.weight, reduction=self.reduction)

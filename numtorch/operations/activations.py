@@ -11,9 +11,9 @@ class Sigmoid(Operation):
 
     @staticmethod
     def forward(ctx, x):
-        z = np.tanh(np.multiply(x, 0.5))  # the same function, without overflow for large |x|
-        z += 1
-        z *= 0.5
+        e = np.exp(-np.abs(x))  # never overflows; z = 1 / (1 + e) for x >= 0 and e / (1 + e) below,
+        z = np.where(np.greater_equal(x, 0), 1, e)  # so tiny values in the left tail keep their digits
+        z /= 1 + e
         ctx.save_for_backward(z)
         return z
 
@@ -87,7 +87,7 @@ class Log(Operation):
 
 def log_softmax(x, dim):
     """log(softmax(x)) along dim, computed stably (the max is subtracted before exp)."""
-    shifted = x - x.max(axis=dim, keepdims=True)
+    shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)  # (initial: a dim of size 0 is fine)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
 
@@ -97,7 +97,7 @@ class Softmax(Operation):
 
     @staticmethod
     def forward(ctx, x, dim=-1):
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True, initial=-np.inf))
         z = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(z)
         return z

@@ -7,7 +7,7 @@ import numpy as np
 from numtorch.errors import NumTorchError, NumTorchIndexError, NumTorchTypeError, ShapeError
 from numtorch.tensor import Tensor, _GradMode
 
-_SCALARS = (int, float, np.ndarray, np.generic)
+_PLAIN = (int, float, bool, np.ndarray)  # inputs forward receives as they are
 
 
 class Operation:
@@ -69,7 +69,7 @@ class Operation:
     @property
     def needs_input_grad(self):
         """One bool per input: does it track gradients?"""
-        return tuple(type(p) is Tensor and p.autograd for p in self.parents)
+        return tuple([type(p) is Tensor and p.autograd for p in self.parents])
 
     @property
     def op_name(self):
@@ -84,11 +84,14 @@ class Operation:
             if type(x) is Tensor:
                 arrays.append(x.data)
                 track = track or x.autograd
-            elif isinstance(x, _SCALARS):
+            elif type(x) in _PLAIN:
                 arrays.append(x)
+            elif isinstance(x, np.generic):  # np.float64(2.0) counts as the number 2.0: float32 stays float32
+                arrays.append(x.item())
             else:
                 arrays.append(_to_array(cls, x))
         ctx = cls.__new__(cls)
+        ctx.parents = inputs
         ctx.args = {**cls._defaults, **args} if cls._defaults else args
         try:
             out = cls.forward(ctx, *arrays, **args)
@@ -99,7 +102,6 @@ class Operation:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if track and _GradMode.enabled:
-            ctx.parents = inputs
             return Tensor._make(out, ctx, True)
         return Tensor._make(out, None, False)
 

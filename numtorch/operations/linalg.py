@@ -1,10 +1,9 @@
-"""Matrix product, and the fused linear map x @ W + b that LinearLayer uses."""
+"""Matrix product, and LinearOp: the fused x @ W + b that LinearLayer uses (one node instead of two, for speed)."""
 
 import numpy as np
 
 from numtorch.errors import ShapeError
 from numtorch.operations.base import Operation
-from numtorch.tensor import Tensor
 
 
 def _check_inner(x, y, name="mm"):
@@ -36,10 +35,8 @@ class MatMul(Operation):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        px, py = ctx.parents
-        needs_x = type(px) is Tensor and px.autograd
-        needs_y = type(py) is Tensor and py.autograd
-        if x.ndim == 2 and y.ndim == 2:
+        needs_x, needs_y = ctx.needs_input_grad
+        if x.ndim == 2 and y.ndim == 2:  # speed only: the common matrix case without the general reshaping
             return (grad @ y.T if needs_x else None), (x.T @ grad if needs_y else None)
         if x.ndim == 1 and y.ndim == 1:
             return grad * y, grad * x
@@ -59,8 +56,9 @@ class MatMul(Operation):
         return gx, gy
 
 
-class Linear(Operation):
-    """z = x @ w + b (w: (n_in, n_out), b: (n_out,));  dz/dx = grad @ w.T, dz/dw = x.T @ grad, dz/db = sum of grad over rows"""
+class LinearOp(Operation):
+    """z = x @ w + b (w: (n_in, n_out), b: (n_out,));  dz/dx = grad @ w.T, dz/dw = x.T @ grad, dz/db = sum of grad
+    over rows. Speed only: the same as x @ w + b in one node (LinearLayer uses it); the graph calls it "linear"."""
     __slots__ = ()
     name = "linear"
 
@@ -71,13 +69,15 @@ class Linear(Operation):
         z = x @ w
         if z.dtype.kind != "f":  # integer weights and inputs set by hand: z cannot take a float bias in place
             return z + b
-        z += b
+        z += b  # speed only: in place, no second array
         return z
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        px = ctx.parents[0]
-        gx = grad @ w.T if type(px) is Tensor and px.autograd else None
-        x2, g2 = x.reshape(-1, x.shape[-1]), grad.reshape(-1, grad.shape[-1])
-        return gx, x2.T @ g2, g2.sum(axis=0)
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])  # a batch of any shape, as rows
+        gx = grad @ w.T if needs_x else None
+        gw = x.reshape(-1, x.shape[-1]).T @ rows if needs_w else None
+        gb = rows.sum(axis=0) if needs_b else None
+        return gx, gw, gb

@@ -1,8 +1,8 @@
-"""Operations that move data around: expand, transpose, reshape, indexing, index_select."""
+"""Operations that move data around: expand, transpose, reshape, indexing, index_select, cat, where, clone, cast."""
 
 import numpy as np
 
-from numtorch.errors import NumTorchIndexError, NumTorchTypeError
+from numtorch.errors import NumTorchIndexError, NumTorchTypeError, ShapeError
 from numtorch.operations.base import Operation
 from numtorch.tensor import Tensor
 
@@ -21,17 +21,22 @@ class Expand(Operation):
 
 
 def _permutation(ndim, axes):
-    """The axes order of a transpose: reversed (None), two axes swapped (PyTorch), or all of them (NumPy)."""
+    """The axes order of a transpose, counted from 0: reversed (None), two axes swapped (PyTorch), or all of
+    them (NumPy; negative axes count from the end)."""
     if axes is None:
         return tuple(range(ndim - 1, -1, -1))
-    if len(axes) != 2:
-        return tuple(axes)
     if not all(-ndim <= d < ndim for d in axes):
-        raise NumTorchIndexError(f"transpose: cannot swap dims {tuple(axes)} of a tensor with {ndim} dims; "
+        raise NumTorchIndexError(f"transpose: dims {tuple(axes)} do not fit a tensor with {ndim} dims; "
                                  f"use dims from {-ndim} to {ndim - 1}")
-    order = list(range(ndim))
-    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
-    return tuple(order)
+    axes = tuple(d % ndim for d in axes)
+    if len(axes) == 2:
+        order = list(range(ndim))
+        order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+        return tuple(order)
+    if sorted(axes) != list(range(ndim)):
+        raise ShapeError(f"transpose: {tuple(axes)} is not an order of the {ndim} dims of this tensor; "
+                         f"name each dim once (or two dims, to swap them)")
+    return axes
 
 
 class Transpose(Operation):
@@ -83,7 +88,7 @@ def _is_basic(key):
 def _scatter(grad, shape, key):
     """Gradient of x[key]: grad added into zeros of x's shape (repeated indices add up)."""
     out = np.zeros(shape, dtype=grad.dtype)
-    if _is_basic(key):
+    if _is_basic(key):  # speed only: nothing is picked twice, so assigning is adding (np.add.at is slow)
         out[key] = grad
     else:
         np.add.at(out, key, grad)
@@ -119,6 +124,9 @@ class IndexSelect(Operation):
         if indices.dtype.kind not in "iu":
             raise NumTorchTypeError(
                 f"index_select: indices must be integers, got {indices.dtype} values; use indices.astype(int)")
+        if indices.size and indices.min() < 0:
+            raise NumTorchIndexError(f"index_select: index {indices.min()} is negative; indices count rows from 0 "
+                                     f"(PyTorch refuses negative ones too)")
         x = np.asarray(x)
         ctx.save_for_backward(x.shape, indices)
         return x[indices]
@@ -127,3 +135,65 @@ class IndexSelect(Operation):
     def backward(ctx, grad):
         shape, indices = ctx.saved_tensors
         return _scatter(grad, shape, indices), None
+
+
+class Cat(Operation):
+    """z = x_1, x_2, ... joined along dim;  dz/dx_i = the slice of grad where x_i went"""
+    __slots__ = ()
+    name = "cat"
+
+    @staticmethod
+    def forward(ctx, *xs, dim=0):
+        z = np.concatenate(xs, axis=dim)
+        ctx.save_for_backward(np.cumsum([np.shape(x)[dim] for x in xs[:-1]], dtype=int))
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (ends,) = ctx.saved_tensors
+        return tuple(np.split(grad, ends, axis=ctx.args["dim"]))
+
+
+class Where(Operation):
+    """z = x where condition, else y;  dz/dx = grad where condition (else 0), dz/dy = grad elsewhere"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, condition, x, y):
+        condition = np.asarray(condition)
+        if condition.dtype != bool:
+            raise NumTorchTypeError(f"where: the condition (mask) must be boolean, got {condition.dtype}; "
+                                    f"compare to make one (x > 0, ids == 0)")
+        ctx.save_for_backward(condition)
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        return None, np.where(condition, grad, 0), np.where(condition, 0, grad)
+
+
+class Clone(Operation):
+    """z = a copy of x;  dz/dx = 1"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, copy=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Cast(Operation):
+    """z = x converted to dtype (x.float(), x.double());  dz/dx = grad, converted back by the engine"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return np.asarray(x).astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
