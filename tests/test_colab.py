@@ -8,6 +8,7 @@ run a lab notebook's install cell as a Colab student would.
 """
 
 import fcntl
+import importlib.util
 import json
 import os
 import re
@@ -28,8 +29,9 @@ from labs.grading.release import student_notebook
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
-import colab_env  # noqa: E402  (a script: stdlib only, no package)
+COLAB_ENV = importlib.util.spec_from_file_location("colab_env", REPO / "scripts" / "colab_env.py")
+colab_env = importlib.util.module_from_spec(COLAB_ENV)  # a script (stdlib only), not a package
+COLAB_ENV.loader.exec_module(colab_env)
 
 TOKEN = "numtorch-colab-test"
 ARTIFACTS = REPO / "test-artifacts"
