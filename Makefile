@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README.md):
-#   make lab    set up, install the NumTorch kernel, release the labs into ./work and start JupyterLab there
+#   make lab    set up, install the NumTorch kernel, fetch the labs' student copies into ./work, start JupyterLab
 #   make test   set up and run the whole test suite
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -17,7 +17,7 @@ test: setup
 
 lab: setup
 	$(PY) -m numtorch_magics install-kernel --sys-prefix
-	$(PY) -m labs release-all --out $(WORK)
+	$(PY) -m labs fetch all --out $(WORK)
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(WORK) $(ROOT_FLAG)
 
 bench: setup

@@ -5,6 +5,8 @@
     numtorch-labs release-all --out work
     numtorch-labs grade build/01_tensors/autograder submissions/*.ipynb --out results [-j 2] [--roster roster.csv]
     numtorch-labs summary results
+    numtorch-labs fetch 04_training [--out DIR]          a lab's student copy (also: fetch all --out work)
+    numtorch-labs export labs/04_training --format nbgrader --out course/source/04_training
 """
 import argparse
 import os
@@ -44,6 +46,29 @@ def release_all_command(args):
         print(f"  {path}" + ("  (kept: your work is there; delete it for a fresh copy)" if kept else ""))
     if not released:
         print(f"no labs found in {args.labs} (folders named like 01_tensors)")
+    return 0
+
+
+def fetch_command(args):
+    from labs.fetch import fetch, known_labs
+
+    names = list(known_labs()) if args.lab == "all" else [args.lab]
+    for name in names:
+        out = Path(args.out or ".") / name if args.lab == "all" else args.out
+        notebook, kept = fetch(name, out)
+        print(f"{notebook}: " + ("kept: it has your changes; rename or delete it for a fresh copy" if kept else
+                                 f"the notebook, with its public tests and data in {notebook.parent}"))
+    return 0
+
+
+def export_command(args):
+    from labs.export import export_nbgrader
+
+    lab = load_lab(args.lab)
+    unsupported = export_nbgrader(lab, args.out)
+    print(f"exported {lab.title} as an nbgrader source assignment: {Path(args.out) / lab.notebook_path.name}")
+    for feature, what in unsupported.items():
+        print(f"  nbgrader cannot express {feature}: {what}")
     return 0
 
 
@@ -198,6 +223,23 @@ def parser():
     release_all.add_argument("--out", required=True, help="output folder, e.g. work")
     release_all.add_argument("--labs", default=LABS, type=Path, help="folder holding the labs (default: %(default)s)")
     release_all.set_defaults(run=release_all_command)
+
+    fetch = commands.add_parser("fetch", help="get a lab's student copy: notebook, public tests, data",
+                                description="Write a lab's student notebook, public tests and data into OUT "
+                                "(default ./LAB). Files already there are refreshed, but a notebook you changed is "
+                                "kept. LAB is a folder name (04_training), a number (4) or `all` (each into OUT/LAB).")
+    fetch.add_argument("lab", metavar="LAB", help="the lab, e.g. 04_training, or all")
+    fetch.add_argument("--out", type=Path, help="output folder (default: ./LAB, or . for all)")
+    fetch.set_defaults(run=fetch_command)
+
+    export = commands.add_parser("export", help="write a lab in another grader's format (nbgrader)",
+                                 description="Write the lab as an nbgrader source assignment into OUT (e.g. "
+                                 "course/source/<assignment>): solution, read-only and autograder test cells with "
+                                 "points, hidden tests included. Says what nbgrader cannot express.")
+    export.add_argument("lab", help="the lab's source folder, e.g. labs/04_training")
+    export.add_argument("--format", required=True, choices=["nbgrader"], help="the grader's format")
+    export.add_argument("--out", required=True, type=Path, help="output folder")
+    export.set_defaults(run=export_command)
 
     grade = commands.add_parser("grade", help="grade submissions, each in a sandbox",
                                 description="Grade notebooks into OUT: OUT/<submission>/results.json (Gradescope "

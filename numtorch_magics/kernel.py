@@ -11,8 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ipykernel.kernelspec import write_kernel_spec
 from jupyter_client.kernelspec import KernelSpecManager
+
+from numtorch_magics.compat import write_kernel_spec
 
 KERNEL_NAME = "numtorch"
 DISPLAY_NAME = "NumTorch (Python 3)"

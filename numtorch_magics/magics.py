@@ -31,15 +31,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from IPython.core.error import UsageError
-from IPython.core.magic import (Magics, cell_magic, line_magic, magics_class, no_var_expand,
-                                output_can_be_silenced)
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from traitlets import Bool, Enum, Int
 
 import numtorch
 from numtorch.graph import trace
 from numtorch.hooks import register_backward_hook
+from numtorch_magics.compat import output_can_be_silenced, parse_argstring
 from numtorch_magics.render import MAX_NODES, GraphView, draw, warm_up
 
 DRAW_OPTIONS = ("rankdir", "max_nodes", "show_data", "show_grad", "collapse")

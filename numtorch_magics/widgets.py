@@ -17,6 +17,7 @@ import os
 import ipywidgets as w
 
 from numtorch.landscapes import LANDSCAPES
+from numtorch_magics.compat import widget_mimebundle
 from numtorch_magics.controllers import (OPTIMIZERS, BackwardController, Failure, LandscapeController,
                                         StepperController, optimizer_label)
 
@@ -96,7 +97,7 @@ class _Controls:
     def _repr_mimebundle_(self, include=None, exclude=None):
         if grading():
             return {"text/html": self.controller.html(), "text/plain": repr(self)}
-        return self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        return widget_mimebundle(self.widget, include, exclude)
 
 
 def _button(description, icon, tooltip):
@@ -265,7 +266,7 @@ class BackwardStepper:
     def _repr_mimebundle_(self, include=None, exclude=None):
         if grading():
             return {"text/html": self.view.value, "text/plain": repr(self)}
-        return self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        return widget_mimebundle(self.widget, include, exclude)
 
     def __repr__(self):
         return f"BackwardStepper(step {self.controller.steps}, {'done' if self.done else 'running'})"

@@ -60,9 +60,11 @@ def student_cell(cell):
 
 
 def student_notebook(lab):
-    """The notebook a student receives."""
-    notebook = copy.deepcopy(lab.notebook)
-    notebook.cells = [c for c in map(student_cell, lab.notebook.cells) if c is not None]
+    """The notebook a student receives, starting with the install cell that makes it work in Colab."""
+    from labs.fetch import with_install_cell
+
+    notebook = with_install_cell(copy.deepcopy(lab.notebook), lab.slug)
+    notebook.cells = [c for c in map(student_cell, notebook.cells) if c is not None]
     return notebook
 
 

@@ -1,9 +1,11 @@
 """`numtorch-labs validate LAB`: the lab is well formed, its solutions score full marks and its release 0."""
+import copy
 import tempfile
 from pathlib import Path
 
 import nbformat
 
+from labs.fetch import with_install_cell
 from labs.grading import runner
 from labs.grading.grade import Limits, grade_all
 from labs.grading.lab import (BEGIN_SOLUTION, END_SOLUTION, ROLES, STUDENT_ROLES, answer_exercises, cell_role,
@@ -111,8 +113,9 @@ def validate(lab, say=print):
     if not structure(lab, say):
         return False
     with tempfile.TemporaryDirectory(prefix="numtorch-validate-") as folder:
-        release = Path(folder) / lab.notebook_path.name
+        release, solutions = Path(folder) / lab.notebook_path.name, Path(folder) / "solutions.ipynb"
         nbformat.write(student_notebook(lab), release)
+        nbformat.write(with_install_cell(copy.deepcopy(lab.notebook), lab.slug), solutions)  # as released
         limits = Limits(lab.config["cell_timeout"], lab.config["total_timeout"])
-        solved, unsolved = grade_all(lab, [lab.notebook_path, release], ["solutions", "release"], limits, jobs=2)
+        solved, unsolved = grade_all(lab, [solutions, release], ["solutions", "release"], limits, jobs=2)
     return judge("the solutions", solved, True, say) & judge("the student release", unsolved, False, say)
