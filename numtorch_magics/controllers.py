@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from numtorch.landscapes import LANDSCAPES, Landscape
+from numtorch_magics.landscapes import LANDSCAPES, Landscape
 from numtorch.layers.base import Layer
 from numtorch.optimizers import AdamOptimizer, SGDOptimizer
 from numtorch.graph import Summary, _walk, trace
@@ -284,7 +284,7 @@ class Run:
 class LandscapeController:
     """Several optimizers side by side on a two-parameter problem, each from the same start.
 
-    landscape: a numtorch.landscapes.Landscape or the name of one ("quadratic bowl", "Rosenbrock",
+    landscape: a numtorch_magics.landscapes.Landscape or the name of one ("quadratic bowl", "Rosenbrock",
     "1-neuron fit"); optimizers: OPTIMIZERS labels; lr: {label: rate} overriding the problem's rates.
     Actions: step(), run(n), reset(), set_lr(label, lr), set_landscape(landscape).
     Views: status_html(), panel_html(run), curves_svg(), html().
@@ -373,7 +373,7 @@ class LandscapeController:
 def _landscape(name):
     if name not in LANDSCAPES:
         raise ValueError(f"unknown landscape {name!r}; choose one of {', '.join(map(repr, LANDSCAPES))} "
-                         f"or pass a numtorch.landscapes.Landscape")
+                         f"or pass a numtorch_magics.landscapes.Landscape")
     return LANDSCAPES[name]
 
 

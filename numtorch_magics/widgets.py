@@ -16,7 +16,7 @@ import os
 
 import ipywidgets as w
 
-from numtorch.landscapes import LANDSCAPES
+from numtorch_magics.landscapes import LANDSCAPES
 from numtorch_magics.compat import widget_mimebundle
 from numtorch_magics.controllers import (OPTIMIZERS, BackwardController, Failure, LandscapeController,
                                         StepperController, optimizer_label)
@@ -164,7 +164,7 @@ class Explorer(_Controls):
     """Several optimizers side by side on a two-parameter loss landscape, each panel a contour plot with
     the optimizer's path, and their loss curves on one chart.
 
-    landscape: "quadratic bowl", "Rosenbrock", "1-neuron fit" or a numtorch.landscapes.Landscape;
+    landscape: "quadratic bowl", "Rosenbrock", "1-neuron fit" or a numtorch_magics.landscapes.Landscape;
     optimizers: labels of OPTIMIZERS; lr: {label: rate} overriding the problem's suggested rates.
     Controls: Step, Run n, Play/Pause, Reset, the problem, one learning-rate slider per optimizer.
     """

@@ -7,7 +7,7 @@ import numpy as np
 from answer_tables import KEEPS, LOSES, answer, table_tests
 import numtorch as nt
 from labs.grading.lab import cell_role, load_lab
-from numtorch import landscapes
+from numtorch_magics import landscapes
 
 LAB = load_lab(Path(__file__).parents[1] / "labs" / "05_optimizers")
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from numtorch import landscapes
+from numtorch_magics import landscapes
 from numtorch.layers import Linear, MSELoss, Sequential, Tanh
 from numtorch.testing import numerical_grad
 from numtorch_magics import svg

@@ -11,7 +11,7 @@ from labs.testing import TensorData, describe
 
 # The points an optimizer visits on the quadratic bowl f = (x^2 + 10 y^2) / 2 from `start`: (steps + 1, 2).
 BOWL_PATH = """
-from numtorch.landscapes import quadratic_bowl
+from numtorch_magics.landscapes import quadratic_bowl
 x, y = (nt.tensor(float(v), requires_grad=True) for v in start)
 optimizer = {cls}([x, y], **settings)
 path = [(x.item(), y.item())]

@@ -7,7 +7,7 @@ import pytest
 
 from labs.testing import describe
 
-START = (-2.6, 1.4)  # the quadratic bowl's starting point (numtorch.landscapes.QUADRATIC_BOWL.start)
+START = (-2.6, 1.4)  # the quadratic bowl's starting point (numtorch_magics.landscapes.QUADRATIC_BOWL.start)
 SGD_OFF = ("numtorch.optimizers.SGDOptimizer.update",)
 ADAM_OFF = ("numtorch.optimizers.AdamOptimizer.update",)
 SGD_HINT = ("update returns the amount to subtract, the learning rate times the gradient (self.lr * grad); the "

@@ -3,7 +3,7 @@
 Each problem is a plain NumTorch function ``f(x, y)`` of two tensors, elementwise in them, so the same code
 gives the loss of two scalar parameters (to minimise) and the loss surface over a grid (to draw):
 
-    from numtorch import landscapes
+    from numtorch_magics import landscapes
     x, y = nt.tensor(-1.5, requires_grad=True), nt.tensor(2.0, requires_grad=True)
     landscapes.rosenbrock(x, y).backward()            # x.grad, y.grad
     xs, ys, z = landscapes.ROSENBROCK.surface()        # z[i, j] = f(xs[j], ys[i])
