@@ -12,12 +12,14 @@ def conv2d(x, w, b, padding):
 
 
 def max_pool(x):
-    """2x2 max pooling and the mask of the (first) maximum of each block."""
+    """2x2 max pooling, block by block, and the mask of each block's first maximum."""
     N, C, H, W = x.shape
-    blocks = x.reshape(N, C, H // 2, 2, W // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H // 2, W // 2, 4)
-    first = np.eye(4)[blocks.argmax(axis=-1)]
-    mask = first.reshape(N, C, H // 2, W // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H, W)
-    return blocks.max(axis=-1), mask
+    out, mask = np.zeros((N, C, H // 2, W // 2)), np.zeros_like(x)
+    for n, c, i, j in np.ndindex(out.shape):
+        block = x[n, c, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
+        u, v = np.unravel_index(np.argmax(block), block.shape)
+        out[n, c, i, j], mask[n, c, 2 * i + u, 2 * j + v] = block[u, v], 1.0
+    return out, mask
 
 
 def numeric_grads(f, *arrays, eps=1e-6):
