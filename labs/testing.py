@@ -16,7 +16,8 @@ import numpy as np
 from labs.grading import plain, snippet
 from labs.grading.plain import TensorData
 
-__all__ = ["BrokenTest", "Student", "StudentError", "TensorData", "close", "describe", "expect"]
+__all__ = ["BrokenTest", "Student", "StudentError", "TensorData", "close", "describe", "expect", "not_floats",
+           "run_on_judge"]
 
 DEFINE_HINT = "run the cell that defines it (and every cell above it) without errors, and check its name."
 SCRATCH_HINT = "call it the same way in a scratch cell to see the whole error."
@@ -153,3 +154,26 @@ def expect(got, expected, what, hint=None, atol=1e-4):
             shape = f" (shape {got.shape}, expected {np.shape(expected)})"
         raise AssertionError(f"{what} gave {describe(got)}{shape}, expected {describe(expected)}."
                              + (f" Hint: {hint}" if hint else ""))
+
+
+def run_on_judge(code, seed=None, **inputs):
+    """The `result` of `code` run on the judge's side (the expected value), as student.run runs it in the
+    student's process: np, nt and the inputs in scope, np.random seeded with `seed` when given."""
+    import numtorch as nt
+
+    if seed is not None:
+        np.random.seed(seed)
+    namespace = {"np": np, "nt": nt, **inputs}
+    exec(textwrap.dedent(code), namespace)
+    return namespace.get("result")
+
+
+def not_floats(value, length):
+    """What `value` is when it is not a list of `length` floats (for a failure message), else None."""
+    if not isinstance(value, list):
+        return describe(value)
+    if len(value) != length:
+        return f"a list of {len(value)} items"
+    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__
+                    for v in value if not isinstance(v, float)})
+    return f"a list holding {' and '.join(kinds)}" if kinds else None

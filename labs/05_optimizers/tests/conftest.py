@@ -1,13 +1,12 @@
 """Shared by lab 5's public and hidden tests (shipped with the public ones): the snippets that walk an
 optimizer, run the same way in the student's process (on the student's class) and on the judge's side (on
 the library's class), so the two trajectories are compared step by step."""
-import textwrap
 
 import numpy as np
 import pytest
 
 import numtorch as nt
-from labs.testing import TensorData, describe
+from labs.testing import not_floats, run_on_judge
 
 # The points an optimizer visits on the quadratic bowl f = (x^2 + 10 y^2) / 2 from `start`: (steps + 1, 2).
 BOWL_PATH = """
@@ -58,13 +57,6 @@ LIBRARY = {"MySGD": nt.optimizers.SGDOptimizer, "MyMomentum": nt.optimizers.SGDO
 SNIPPETS = {"bowl": BOWL_PATH, "trajectory": TRAJECTORY, "by hand": BY_HAND}
 
 
-def run_on_judge(code, **inputs):
-    """The `result` of `code` run on the judge's side, as student.run runs it in the student's process."""
-    namespace = {"np": np, "nt": nt, **inputs}
-    exec(textwrap.dedent(code), namespace)
-    return namespace.get("result")
-
-
 @pytest.fixture
 def on_judge():
     """on_judge(code, **inputs): the `result` of a snippet run on the judge's side (the expected value)."""
@@ -98,17 +90,6 @@ def walk(student):
         return (None if same.all() else int(np.argmin(same))), yours, library
 
     return run
-
-
-def not_floats(value, length):
-    """What `value` is when it is not a list of `length` floats (for a failure message), else None."""
-    if not isinstance(value, list):
-        return describe(value)
-    if len(value) != length:
-        return f"a list of {len(value)} items"
-    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__
-                    for v in value if not isinstance(v, float)})
-    return f"a list holding {' and '.join(kinds)}" if kinds else None
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ the same small models in the student's process and on the judge's side (from the
 import codecs
 import contextlib
 import io
-import textwrap
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import numtorch as nt
-from labs.testing import TensorData, describe
+from labs.testing import not_floats, run_on_judge
 
 with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints the Zen of Python
     import this
@@ -117,31 +116,11 @@ if all(isinstance(t, nt.Tensor) and t.shape == u.shape for t, u in zip((output, 
 """
 
 
-def run_on_judge(code, seed=None, **inputs):
-    """The `result` of `code` run on the judge's side, as student.run runs it in the student's process."""
-    if seed is not None:
-        np.random.seed(seed)
-    namespace = {"np": np, "nt": nt, **inputs}
-    exec(textwrap.dedent(code), namespace)
-    return namespace.get("result")
-
-
 @pytest.fixture
 def shared():
     """The pieces above, as attributes (a test file cannot import its conftest)."""
     return SimpleNamespace(TEXT=TEXT, CHARS=CHARS, STAND_IN_VOCAB=STAND_IN_VOCAB, STAND_IN_FIT=STAND_IN_FIT, FIT=FIT,
                            FAKES=FAKES, RNN=RNN, UNROLL=UNROLL, LSTM_STEP=LSTM_STEP, on_judge=run_on_judge)
-
-
-def not_floats(value, length):
-    """What `value` is when it is not a list of `length` floats (for a failure message), else None."""
-    if not isinstance(value, list):
-        return describe(value)
-    if len(value) != length:
-        return f"a list of {len(value)} items"
-    kinds = sorted({"tensors" if isinstance(v, TensorData) else type(v).__name__
-                    for v in value if not isinstance(v, float)})
-    return f"a list holding {' and '.join(kinds)}" if kinds else None
 
 
 @pytest.fixture
