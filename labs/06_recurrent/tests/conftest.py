@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import numtorch as nt
-from labs.testing import not_floats, run_on_judge
+from labs.testing import TensorData, not_floats, run_on_judge
 
 with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints the Zen of Python
     import this
@@ -127,3 +127,44 @@ def shared():
 def floats():
     """floats(value, length): None for a list of `length` floats, else what `value` is instead."""
     return not_floats
+
+
+LSTM_OFF = ("numtorch.layers.recurrent.LSTMCell.forward",)
+
+
+def lstm_case(rng, batch, n_in, n_hidden, n_out):
+    """The inputs of the LSTM_STEP snippet, drawn from rng."""
+    return dict(n_in=n_in, n_hidden=n_hidden, n_out=n_out, x0=rng.normal(size=(batch, n_in)),
+                h0=rng.normal(size=(batch, n_hidden)), c0=rng.normal(size=(batch, n_hidden)),
+                upstream=[rng.normal(size=(batch, n)) for n in (n_out, n_hidden, n_hidden)],
+                seed=int(rng.integers(2 ** 31)))
+
+
+def library_step(cell, x, hidden):
+    return cell(x, hidden)
+
+
+@pytest.fixture
+def run_lstm(student):
+    """run_lstm(case, hint) -> (yours, expected): lstm_step in the student's process (LSTMCell.forward off-limits)
+    and the library's LSTMCell on the judge's side, on the same case (lstm_case); fails unless the student's
+    step returns (output, (h', c')) as tensors of the cell's shapes."""
+
+    def run(case, hint):
+        yours = student.run(LSTM_STEP, what="lstm_step(cell, x, (h, c))", hint=hint, unavailable=LSTM_OFF, **case)
+        expected = run_on_judge(LSTM_STEP, lstm_step=library_step, **case)
+        for name in ("output", "h", "c"):
+            got, want = yours[name], expected[name]
+            assert isinstance(got, TensorData), f"lstm_step's {name} is a {type(got).__name__}, not a Tensor. Hint: {hint}"
+            assert got.shape == want.shape, (
+                f"lstm_step's {name} has shape {got.shape}, expected {want.shape}: return (output, (h', c')) in that "
+                f"order. Hint: {hint}")
+        return yours, expected
+
+    return run
+
+
+@pytest.fixture
+def make_lstm_case():
+    """make_lstm_case(rng, batch, n_in, n_hidden, n_out): the inputs of one lstm_step check."""
+    return lstm_case

@@ -5,7 +5,7 @@ pieces below, on models built from the same seed as the student's (tests/conftes
 import numpy as np
 import pytest
 
-from labs.testing import TensorData, describe
+from labs.testing import describe
 import numtorch as nt
 
 
@@ -228,39 +228,17 @@ def test_sample_carries_a_pair_state(student, shared, rng):
 
 LSTM_HINT = ("build c' and h' from the four gates with the cell's own layers (cell.xf, cell.hf, ...), and return "
              "(cell.w_ho(h'), (h', c')); calling the cell itself (cell(x, hidden)) is off-limits here.")
-LSTM_OFF = ("numtorch.layers.recurrent.LSTMCell.forward",)
 
 
-def lstm_case(rng):
-    """The inputs of the LSTM_STEP snippet at sizes drawn from rng."""
-    batch, n_in, n_hidden, n_out = (int(n) for n in rng.integers(2, 7, size=4))
-    return dict(n_in=n_in, n_hidden=n_hidden, n_out=n_out, x0=rng.normal(size=(batch, n_in)),
-                h0=rng.normal(size=(batch, n_hidden)), c0=rng.normal(size=(batch, n_hidden)),
-                upstream=[rng.normal(size=(batch, n)) for n in (n_out, n_hidden, n_hidden)],
-                seed=int(rng.integers(2 ** 31)))
-
-
-def library_step(cell, x, hidden):
-    return cell(x, hidden)
-
-
-def run_lstm(student, shared, case):
-    """lstm_step in the student's process (LSTMCell.forward off-limits), the library's cell on the judge's side."""
-    yours = student.run(shared.LSTM_STEP, what="lstm_step(cell, x, (h, c))", hint=LSTM_HINT, unavailable=LSTM_OFF,
-                        **case)
-    expected = shared.on_judge(shared.LSTM_STEP, lstm_step=library_step, **case)
-    for name, label in (("output", "output"), ("h", "h'"), ("c", "c'")):
-        got = yours[name]
-        assert isinstance(got, TensorData) and got.shape == expected[name].shape, (
-            f"lstm_step's {label} should be a Tensor of shape {expected[name].shape}, got "
-            f"{type(got).__name__} {getattr(got, 'shape', '')}. Hint: {LSTM_HINT}")
-    return yours, expected
+def other_sizes(rng, make_lstm_case):
+    """An lstm_step case at batch and layer sizes drawn from rng."""
+    return make_lstm_case(rng, *(int(n) for n in rng.integers(2, 7, size=4)))
 
 
 @pytest.mark.exercise("lstm")
 @pytest.mark.points(1)
-def test_lstm_step_values_at_other_sizes(student, shared, rng):
-    yours, expected = run_lstm(student, shared, lstm_case(rng))
+def test_lstm_step_values_at_other_sizes(run_lstm, make_lstm_case, rng):
+    yours, expected = run_lstm(other_sizes(rng, make_lstm_case), LSTM_HINT)
     for name, label in (("c", "c'"), ("h", "h'"), ("output", "output")):
         difference = np.abs(yours[name].data - expected[name].data).max()
         assert difference < 1e-6, (
@@ -269,8 +247,8 @@ def test_lstm_step_values_at_other_sizes(student, shared, rng):
 
 @pytest.mark.exercise("lstm")
 @pytest.mark.points(1)
-def test_lstm_step_gradients_match_the_cell(student, shared, rng):
-    yours, expected = run_lstm(student, shared, lstm_case(rng))
+def test_lstm_step_gradients_match_the_cell(run_lstm, make_lstm_case, rng):
+    yours, expected = run_lstm(other_sizes(rng, make_lstm_case), LSTM_HINT)
     names = ["x", "h", "c"] + [name for name, _ in nt.layers.LSTMCell(1, 1, 1).named_parameters()]
     wrong = [name for name, got, want in zip(names, yours["grads"], expected["grads"])
              if not np.allclose(got, want, atol=1e-7)]

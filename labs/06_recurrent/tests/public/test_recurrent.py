@@ -5,7 +5,7 @@ fit and sample run with a stand-in vocabulary (and fit with a stand-in loss), so
 import numpy as np
 import pytest
 
-from labs.testing import TensorData, describe
+from labs.testing import describe
 
 VOCAB_HINT = "chars = sorted(set(text)) gives a sorted list; enumerate(chars) gives (index, character) pairs."
 
@@ -154,46 +154,16 @@ def test_sample_feeds_start_and_its_own_output(student, shared):
 
 LSTM_HINT = ("follow the table: f, i, o from sigmoids, g from tanh, c' = f * c + i * g, h' = o * tanh(c'); "
              "return (cell.w_ho(h'), (h', c')). Calling the cell itself (cell(x, hidden)) is off-limits here.")
-LSTM_OFF = ("numtorch.layers.recurrent.LSTMCell.forward",)
-
-
-def lstm_case(rng, batch, n_in, n_hidden, n_out):
-    """The inputs of the LSTM_STEP snippet, drawn from rng."""
-    return dict(n_in=n_in, n_hidden=n_hidden, n_out=n_out, x0=rng.normal(size=(batch, n_in)),
-                h0=rng.normal(size=(batch, n_hidden)), c0=rng.normal(size=(batch, n_hidden)),
-                upstream=[rng.normal(size=(batch, n)) for n in (n_out, n_hidden, n_hidden)],
-                seed=int(rng.integers(2 ** 31)))
-
-
-def library_step(cell, x, hidden):
-    return cell(x, hidden)
-
-
-def run_lstm(student, shared, case):
-    """lstm_step in the student's process and the library's LSTMCell on the judge's side, on the same case."""
-    yours = student.run(shared.LSTM_STEP, what="lstm_step(cell, x, (h, c))", hint=LSTM_HINT, unavailable=LSTM_OFF,
-                        **case)
-    expected = shared.on_judge(shared.LSTM_STEP, lstm_step=library_step, **case)
-    for name in ("output", "h", "c"):
-        got, want = yours[name], expected[name]
-        assert isinstance(got, TensorData), (
-            f"lstm_step's {name} is a {type(got).__name__}, not a Tensor. Hint: {LSTM_HINT}")
-        assert got.shape == want.shape, (
-            f"lstm_step's {name} has shape {got.shape}, expected {want.shape}: return (output, (h', c')) in that "
-            f"order. Hint: {LSTM_HINT}")
-    return yours, expected
+@pytest.mark.exercise("lstm")
+@pytest.mark.points(0.5)
+def test_lstm_step_returns_output_and_pair(run_lstm, make_lstm_case, rng):
+    run_lstm(make_lstm_case(rng, batch=3, n_in=4, n_hidden=5, n_out=6), LSTM_HINT)
 
 
 @pytest.mark.exercise("lstm")
 @pytest.mark.points(0.5)
-def test_lstm_step_returns_output_and_pair(student, shared, rng):
-    run_lstm(student, shared, lstm_case(rng, batch=3, n_in=4, n_hidden=5, n_out=6))
-
-
-@pytest.mark.exercise("lstm")
-@pytest.mark.points(0.5)
-def test_lstm_step_matches_the_cell(student, shared, rng):
-    yours, expected = run_lstm(student, shared, lstm_case(rng, batch=3, n_in=4, n_hidden=5, n_out=6))
+def test_lstm_step_matches_the_cell(run_lstm, make_lstm_case, rng):
+    yours, expected = run_lstm(make_lstm_case(rng, batch=3, n_in=4, n_hidden=5, n_out=6), LSTM_HINT)
     for name, label in (("c", "c'"), ("h", "h'"), ("output", "output")):
         difference = np.abs(yours[name].data - expected[name].data).max()
         assert difference < 1e-6, (
