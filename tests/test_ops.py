@@ -478,3 +478,33 @@ def test_sigmoid_is_accurate_in_both_tails(dtype, torch):
     assert out.dtype == dtype
     assert float(nt.tensor(np.float32(-20)).sigmoid()) == pytest.approx(2.0611537e-09, rel=1e-6)
     assert float(nt.tensor(-40.0).sigmoid().log()) == pytest.approx(-40.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_of_a_whole_tensor_shares_a_tie_equally_and_max_along_a_dim_gives_it_to_the_first(dtype):
+    x = nt.tensor(np.array([[1.0, 3.0, 3.0], [0.0, 3.0, 2.0]], dtype), requires_grad=True)
+    (x.max() * 6).backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 2, 2], [0, 2, 0]])
+    assert x.grad.dtype == dtype
+    x.grad = None
+    x.max(dim=1).values.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [0, 1, 0]])
+    x.grad = None
+    (x.min() * 2).backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 0, 0], [2, 0, 0]])
+
+
+def test_max_ties_and_nan_match_pytorch(torch):
+    for values in ([[1.0, 3.0, 3.0], [0.0, 3.0, 2.0]], [1.0, float("nan"), 2.0, float("nan")], [[5.0, 5.0], [5.0, 5.0]]):
+        values = np.array(values)  # float64 in both
+        ours, theirs = nt.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # backward warns that a NaN output is meaningless
+            ours.max().backward()
+        theirs.max().backward()
+        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+        for dim in range(values.ndim):
+            ours.grad, theirs.grad = None, None
+            ours.max(dim=dim).values.sum().backward()
+            theirs.max(dim=dim).values.sum().backward()
+            np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())

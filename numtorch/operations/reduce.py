@@ -53,22 +53,29 @@ class Mean(Operation):
 
 
 class Max(Operation):
-    """z = max(x) (along dim);  dz/dx = grad at the position of the maximum (the first one, on ties), 0 elsewhere"""
+    """z = max(x);  dz/dx = grad shared equally by the elements equal to the maximum, 0 elsewhere.
+    Along dim:  dz/dx = grad at the index max(dim) returns (the first maximum), 0 elsewhere. (As PyTorch.)"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
         x = np.asarray(x)
-        flat, axis = (x.reshape(-1), 0) if dim is None else (x, dim)
-        where = np.expand_dims(np.argmax(flat, axis=axis), axis)
-        ctx.save_for_backward(x.shape, where)
-        z = np.take_along_axis(flat, where, axis)
-        return z if keepdim and dim is not None else np.squeeze(z, axis)
+        if dim is None:
+            z = x.max()
+            ctx.save_for_backward(x == z if z == z else np.isnan(x))  # z != z: the maximum is NaN
+            return z
+        where = np.expand_dims(np.argmax(x, axis=dim), dim)
+        ctx.save_for_backward(where)
+        z = np.take_along_axis(x, where, dim)
+        return z if keepdim else np.squeeze(z, dim)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, where = ctx.saved_tensors
         dim = ctx.args["dim"]
-        g = np.zeros((int(np.prod(shape)),) if dim is None else shape, grad.dtype)
-        np.put_along_axis(g, where, np.reshape(grad, where.shape), 0 if dim is None else dim)
-        return g.reshape(shape)
+        if dim is None:
+            (is_max,) = ctx.saved_tensors
+            return is_max * (grad / np.count_nonzero(is_max))
+        (where,) = ctx.saved_tensors
+        g = np.zeros(ctx.parents[0].shape, grad.dtype)
+        np.put_along_axis(g, where, np.reshape(grad, where.shape), dim)
+        return g
