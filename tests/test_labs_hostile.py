@@ -10,6 +10,9 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -294,20 +297,77 @@ def test_require_refuses_without_a_sandbox(monkeypatch, tmp_path, capsys):
         assert "not sandboxed" in next(csv.DictReader(table))["notes"]
 
 
-def test_the_unprivileged_user_fallback(tmp_path):
+def test_the_unprivileged_user_fallback(tmp_path, capsys):
     """Without bubblewrap (Gradescope's container): the student's process runs as `nobody`, which cannot read
-    the autograder copy (mode 700, as run_autograder makes it) nor anything else that is not world-readable."""
+    the autograder copy (mode 700, as run_autograder makes it) nor anything else that is not world-readable.
+
+    Where nobody cannot run this Python only because it lives in a folder closed to others (pyenv in /root,
+    as here and in CI), the test runs itself again as root in a private mount namespace in which that folder
+    is open and holds nothing but the Python (`_rerun_with_python_open_to_others`), as on a machine whose
+    Python is in /usr. Everything else is the real fallback."""
     if not sandbox.works("user", str(sandbox.copy_packages(tmp_path / "packages"))):
+        if os.geteuid() == 0 and not os.environ.get(REOPENED):
+            return _rerun_with_python_open_to_others("test_the_unprivileged_user_fallback", tmp_path)
         pytest.skip("the user nobody cannot run this Python here (not root, or Python lives in root's home)")
-    lab = tmp_path / "lab"
-    shutil.copytree(EXAMPLE, lab)
-    lab.chmod(0o700)
-    blank = student_notebook(load_lab(lab))
-    for name, notebook in (("solved", solved(blank)), ("leaker", solved(blank, ex1=LEAKER))):
-        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
-    with pytest.raises(SystemExit):
-        main(["grade", str(lab), str(tmp_path / "solved.ipynb"), str(tmp_path / "leaker.ipynb"),
-              "--out", str(tmp_path / "r"), "--sandbox", "user", "-j", "2"])
+    shown = Path(tempfile.mkdtemp(prefix="numtorch-shown-"))  # a folder nobody can enter, unlike tmp_path's
+    try:
+        shown.chmod(0o755)
+        lab = shown / "lab"
+        shutil.copytree(EXAMPLE, lab)
+        leaker = LEAKER.replace('os.walk("/")', f"os.walk({str(shown)!r})")  # all of / takes a minute as nobody
+        blank = student_notebook(load_lab(lab))
+        for name, notebook in (("solved", solved(blank)), ("leaker", solved(blank, ex1=leaker))):
+            nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+        command = ["grade", str(lab), str(tmp_path / "solved.ipynb"), str(tmp_path / "leaker.ipynb"),
+                   "--out", str(tmp_path / "r"), "--sandbox", "user", "-j", "2"]
+        with pytest.raises(SystemExit) as refused:  # the lab is readable by others: nothing runs
+            main(command)
+        assert refused.value.code == 2 and "make it private first" in capsys.readouterr().err
+        assert not (tmp_path / "r" / "leaker").exists()
+        lab.chmod(0o700)
+        with pytest.raises(SystemExit):
+            main(command)
+    finally:
+        shutil.rmtree(shown)
     expect(result(tmp_path / "r", "solved"))
     expect(result(tmp_path / "r", "leaker"), ex1=0)
-    assert not any(secret in everything_written(tmp_path / "r", "leaker") for secret in SECRETS)
+    graded = everything_written(tmp_path / "r", "leaker")
+    assert "LEAKS [] []" in graded, graded[:2000]  # no file holding a secret, no test module in its process
+    assert not any(secret in graded for secret in SECRETS)
+
+
+REOPENED = "NUMTORCH_TEST_PYTHON_REOPENED"
+REOPEN = """set -e
+stage=$(mktemp -d)
+mount --bind "$1" "$stage"
+mount -t tmpfs -o mode=755 numtorch-open "$2"
+mkdir -p "$1"
+mount --bind "$stage" "$1"
+shift 2
+exec "$@"
+"""
+
+
+def _closed_folder(path):
+    """The outermost folder above `path` that other users cannot pass through, or None."""
+    for parent in reversed(Path(path).parents):
+        if not parent.stat().st_mode & 0o001:
+            return parent
+    return None
+
+
+def _rerun_with_python_open_to_others(test, tmp_path):
+    """Run `test` of this module again in a private mount namespace (unshare, as root) in which the folder
+    closing the Python to others is an empty tmpfs holding only the Python, bound back in."""
+    closed = [(root, _closed_folder(root)) for root in sandbox.python_roots() if _closed_folder(root)]
+    if len(closed) != 1 or not shutil.which("unshare"):
+        pytest.skip(f"the user nobody cannot run this Python here, and it cannot be opened to others: {closed}")
+    ((root, folder),) = closed
+    command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", REOPEN, "reopen", root, str(folder),
+               sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'inside'}",
+               f"{__file__}::{test}"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env={**os.environ, REOPENED: "1"},
+                          timeout=600)
+    if "mount" in done.stderr and done.returncode != 0 and "passed" not in done.stdout:
+        pytest.skip(f"no private mount namespace here to open the Python to nobody: {done.stderr[-500:]}")
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-5000:] + done.stderr[-3000:]
