@@ -33,7 +33,8 @@ so an edge label never reads like a variable of the notebook).
 Groups: every node made during a layer call (``model(x)``) belongs to that call's `Group`, labelled by the
 layer's path and class (``0 · LinearLayer``, ``rnn.w_ih · LinearLayer``); groups nest like the calls, and a
 layer's parameters sit in its group when the graph calls it once. A layer called several times in one
-graph (an RNN cell unrolled over a sequence) gives one group per call, a time step: ``t = 0 · rnn · RNNCell``.
+graph (an RNN cell unrolled over a sequence) gives one group per call, a time step: ``t = 0 · rnn · RNNCell``;
+layers unrolled together (an embedding and the cell) share one box per step, ``t = 0``, holding their calls.
 `Graph.collapsed()` draws each layer call as one node. The cap (max_nodes) keeps whole time steps and
 layer calls, those nearest the roots.
 """
@@ -354,19 +355,42 @@ def _groups(entries, edges, paths, names):
             if len(owner_calls) == 1:
                 inner[i] = owner_calls[0]
     ids = {id(c): f"g{k}" for k, c in enumerate(calls)}
-    groups, order = [], {}
+    step_of, shared = _time_steps(calls, calls_of)
+    groups, boxes = [], set()
     for c in calls:
-        layer, parent = c[2], c[3]
-        step = None
-        if len(calls_of[id(layer)]) > 1 and (parent is None or len(calls_of[id(parent[2])]) == 1):
-            step = order[id(layer)] = order.get(id(layer), -1) + 1
-        words = [f"t = {step}" if step is not None else "", paths.get(id(layer), ""), type(layer).__name__]
-        groups.append(Group(ids[id(c)], " · ".join(w for w in words if w), ids.get(id(parent)), step))
+        layer, parent, step = c[2], ids.get(id(c[3])), step_of.get(id(c))
+        words = [paths.get(id(layer), ""), type(layer).__name__]
+        if step is not None and id(c[3]) in shared:  # inside the box of its time step, with the other layers'
+            box = f"{parent or 'top'}_t{step}"
+            if box not in boxes:
+                boxes.add(box)
+                groups.append(Group(box, f"t = {step}", parent, step))
+            parent, step = box, None
+        elif step is not None:  # the only layer called at each step: its call is the step's box
+            words.insert(0, f"t = {step}")
+        groups.append(Group(ids[id(c)], " · ".join(w for w in words if w), parent, step))
     member = {i: ids[id(c)] for i, c in inner.items() if c is not None}
     for src, dst, port in edges:
         if port and isinstance(entries[src], _Constant) and dst in member:
             member[src] = member[dst]
     return groups, member
+
+
+def _time_steps(calls, calls_of):
+    """({id(call): its step}, ids of the parent calls whose steps share one box): a layer called several times
+    inside one call of its parent (or at the top) is unrolled, its k-th call being time step k. When several
+    layers are unrolled side by side the same number of times (an embedding, then the cell), the k-th calls
+    of all of them are drawn in one box, ``t = k``."""
+    step_of, counts = {}, {}
+    for c in calls:
+        layer, parent = c[2], c[3]
+        if len(calls_of[id(layer)]) > 1 and (parent is None or len(calls_of[id(parent[2])]) == 1):
+            per_layer = counts.setdefault(id(parent), {})
+            step = per_layer.get(id(layer), 0)
+            step_of[id(c)], per_layer[id(layer)] = step, step + 1
+    shared = {parent for parent, per_layer in counts.items()
+              if len(per_layer) > 1 and len(set(per_layer.values())) == 1}
+    return step_of, shared
 
 
 def _calls(lo, hi):

@@ -207,13 +207,31 @@ def test_a_layer_called_again_makes_time_steps_with_shared_parameters_outside():
     names = unrolled(3)
     g = trace(names["loss"], names=names)
     steps = [grp for grp in g.groups if grp.step is not None]
-    assert [grp.label for grp in steps] == [f"t = {t} · {layer}" for t in range(3)
-                                            for layer in ("embed · EmbeddingLayer", "rnn · RNNCell")]
-    inner = [grp.label for grp in g.groups if grp.parent == steps[1].id]
+    assert [grp.label for grp in steps] == ["t = 0", "t = 1", "t = 2"]  # the embedding and the cell: one box a step
+    calls = [grp for grp in g.groups if grp.parent == steps[1].id]
+    assert [grp.label for grp in calls] == ["embed · EmbeddingLayer", "rnn · RNNCell"]
+    inner = [grp.label for grp in g.groups if grp.parent == calls[1].id]
     assert inner == ["rnn.w_ih · LinearLayer", "rnn.w_hh · LinearLayer", "rnn.activation · Sigmoid",
                      "rnn.w_ho · LinearLayer"]
+    assert all(grp.step is None for grp in g.groups if grp not in steps)
     assert g.by_label("rnn.w_hh.weight").group is None  # used by every step
     assert all(group_of(g, op).label.startswith(("t = ", "rnn.")) for op in g.ops if op.op == "linear")
+
+
+def test_layers_unrolled_a_different_number_of_times_keep_a_box_per_call():
+    """An encoder over 3 steps, then a decoder over 2: their k-th calls are not one time step."""
+    np.random.seed(0)
+    encoder, decoder = nt.layers.RNNCell(2, 3, 2), nt.layers.RNNCell(2, 3, 2)
+    hidden, loss = encoder.init_hidden(), 0
+    for _ in range(3):
+        _, hidden = encoder(nt.Tensor(np.ones((1, 2))), hidden)
+    for _ in range(2):
+        out, hidden = decoder(nt.Tensor(np.ones((1, 2))), hidden)
+        loss = loss + out.sum()
+    g = trace(loss, names={"encoder": encoder, "decoder": decoder})
+    assert [grp.label for grp in g.groups if grp.step is not None] == [
+        "t = 0 · encoder · RNNCell", "t = 1 · encoder · RNNCell", "t = 2 · encoder · RNNCell",
+        "t = 0 · decoder · RNNCell", "t = 1 · decoder · RNNCell"]
 
 
 def test_the_cap_keeps_whole_time_steps():
