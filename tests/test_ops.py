@@ -501,10 +501,10 @@ def test_max_ties_and_nan_match_pytorch(torch):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # backward warns that a NaN output is meaningless
             ours.max().backward()
-        theirs.max().backward()
-        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
-        for dim in range(values.ndim):
-            ours.grad, theirs.grad = None, None
-            ours.max(dim=dim).values.sum().backward()
-            theirs.max(dim=dim).values.sum().backward()
+            theirs.max().backward()
             np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+            for dim in range(values.ndim):
+                ours.grad, theirs.grad = None, None
+                ours.max(dim=dim).values.sum().backward()
+                theirs.max(dim=dim).values.sum().backward()
+                np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
