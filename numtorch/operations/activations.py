@@ -87,7 +87,9 @@ class Log(Operation):
 
 def log_softmax(x, dim):
     """log(softmax(x)) along dim, computed stably (the max is subtracted before exp)."""
-    shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)  # (initial: a dim of size 0 is fine)
+    if np.size(x) == 0:  # nothing to normalise (and np.log(0) would warn)
+        return np.zeros_like(x)
+    shifted = x - np.max(x, axis=dim, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
 
