@@ -263,7 +263,7 @@ def parser():
                        "default: the message waits until you publish it), or its message too (full). results.json "
                        "always has the message, visible on Gradescope after publishing")
     grade.add_argument("--sandbox", choices=["auto", "require", "bwrap", "user", "none"], default="auto",
-                       help="where the student's code runs: auto (bubblewrap, else the user 'nobody', else no "
+                       help="where the student's code runs: auto (bubblewrap, else an unprivileged user id, else no "
                        "sandbox, said in every grade), require (refuse without one), or one of them")
     grade.set_defaults(run=grade_command)
 

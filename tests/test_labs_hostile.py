@@ -141,6 +141,24 @@ for pid in range(1, 1 << 15):
 print("SABOTAGE", sorted(planted), overwritten)
 """ % MARKER
 
+KILLER = """
+import os, signal, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "%s"], start_new_session=True)
+mine = {os.getpid(), child.pid, *map(int, os.listdir("/proc/self/task"))}
+signalled, deadline = set(), time.time() + 12
+while time.time() < deadline:  # whatever starts meanwhile too: a classmate's process, the judge's next one
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+        if pid not in mine:
+            for signum in (signal.SIGSTOP, signal.SIGKILL):
+                try:
+                    os.kill(pid, signum)
+                    signalled.add(pid)
+                except OSError:
+                    pass
+    time.sleep(0.02)
+print("KILLED", len(signalled))
+""" % MARKER
+
 CRASHER = {  # scratch cells, each after the solved answers: none of them may cost a point
     "memory": "hog = bytearray(16 * 2**30)",
     "file_size": "open('big.bin', 'wb').write(b'x' * 2**30)",
@@ -264,13 +282,18 @@ def test_sabotage_reaches_nothing_outside_its_own_sandbox(hostile):
     expect(result(results, "saboteur"))
     assert "SABOTAGE ['/home/student', '/tmp'] []" in everything_written(results, "saboteur")
     time.sleep(1)
-    survivors = []
+    assert not survivors()
+
+
+def survivors():
+    """The processes left of the hostile children (MARKER in their command line)."""
+    found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            survivors += [pid] * (MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes())
+            found += [pid] * (MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes())
         except OSError:
             pass
-    assert not survivors
+    return found
 
 
 def test_crashes_and_floods_cost_nothing(hostile):
@@ -298,27 +321,31 @@ def test_require_refuses_without_a_sandbox(monkeypatch, tmp_path, capsys):
 
 
 def test_the_unprivileged_user_fallback(tmp_path, capsys):
-    """Without bubblewrap (Gradescope's container): the student's process runs as `nobody`, which cannot read
-    the autograder copy (mode 700, as run_autograder makes it) nor anything else that is not world-readable.
+    """Without bubblewrap (Gradescope's container): the student's process runs as an unused user id, one per
+    judge, which cannot read the autograder copy (mode 700, as run_autograder makes it) nor anything else that
+    is not world-readable, nor signal a classmate's process graded beside it (-j 2); its setsid child dies
+    with it.
 
-    Where nobody cannot run this Python only because it lives in a folder closed to others (pyenv in /root,
+    Where such a user cannot run this Python only because it lives in a folder closed to others (pyenv in /root,
     as here and in CI), the test runs itself again as root in a private mount namespace in which that folder
     is open and holds nothing but the Python (`_rerun_with_python_open_to_others`), as on a machine whose
     Python is in /usr. Everything else is the real fallback."""
     if not sandbox.works("user", str(sandbox.copy_packages(tmp_path / "packages"))):
         if os.geteuid() == 0 and not os.environ.get(REOPENED):
             return _rerun_with_python_open_to_others("test_the_unprivileged_user_fallback", tmp_path)
-        pytest.skip("the user nobody cannot run this Python here (not root, or Python lives in root's home)")
-    shown = Path(tempfile.mkdtemp(prefix="numtorch-shown-"))  # a folder nobody can enter, unlike tmp_path's
+        pytest.skip("an unprivileged user cannot run this Python here (not root, or Python lives in root's home)")
+    shown = Path(tempfile.mkdtemp(prefix="numtorch-shown-"))  # a folder others can enter, unlike tmp_path's
     try:
         shown.chmod(0o755)
         lab = shown / "lab"
         shutil.copytree(EXAMPLE, lab)
-        leaker = LEAKER.replace('os.walk("/")', f"os.walk({str(shown)!r})")  # all of / takes a minute as nobody
+        leaker = LEAKER.replace('os.walk("/")', f"os.walk({str(shown)!r})")  # all of / takes a minute there
         blank = student_notebook(load_lab(lab))
         for name, notebook in (("solved", solved(blank)), ("leaker", solved(blank, ex1=leaker))):
             nbformat.write(notebook, tmp_path / f"{name}.ipynb")
-        command = ["grade", str(lab), str(tmp_path / "solved.ipynb"), str(tmp_path / "leaker.ipynb"),
+        nbformat.write(with_cells(solved(blank), "import time\ntime.sleep(4)"), tmp_path / "slow.ipynb")
+        nbformat.write(with_cells(solved(blank), KILLER), tmp_path / "killer.ipynb")
+        command = ["grade", str(lab), *(str(tmp_path / f"{name}.ipynb") for name in ("solved", "leaker", "slow", "killer")),
                    "--out", str(tmp_path / "r"), "--sandbox", "user", "-j", "2"]
         with pytest.raises(SystemExit) as refused:  # the lab is readable by others: nothing runs
             main(command)
@@ -331,6 +358,11 @@ def test_the_unprivileged_user_fallback(tmp_path, capsys):
         shutil.rmtree(shown)
     expect(result(tmp_path / "r", "solved"))
     expect(result(tmp_path / "r", "leaker"), ex1=0)
+    expect(result(tmp_path / "r", "slow"))  # graded beside the killer, which signals every process it may
+    killer = result(tmp_path / "r", "killer")
+    expect(killer)
+    assert "KILLED 0" in everything_written(tmp_path / "r", "killer")  # no process it was allowed to signal
+    assert not survivors()  # its setsid child: killed with every process of its user id, no cgroup needed
     graded = everything_written(tmp_path / "r", "leaker")
     assert "LEAKS [] []" in graded, graded[:2000]  # no file holding a secret, no test module in its process
     assert not any(secret in graded for secret in SECRETS)
@@ -361,7 +393,7 @@ def _rerun_with_python_open_to_others(test, tmp_path):
     closing the Python to others is an empty tmpfs holding only the Python, bound back in."""
     closed = [(root, _closed_folder(root)) for root in sandbox.python_roots() if _closed_folder(root)]
     if len(closed) != 1 or not shutil.which("unshare"):
-        pytest.skip(f"the user nobody cannot run this Python here, and it cannot be opened to others: {closed}")
+        pytest.skip(f"an unprivileged user cannot run this Python here, and it cannot be opened to others: {closed}")
     ((root, folder),) = closed
     command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", REOPEN, "reopen", root, str(folder),
                sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'inside'}",
@@ -369,5 +401,5 @@ def _rerun_with_python_open_to_others(test, tmp_path):
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env={**os.environ, REOPENED: "1"},
                           timeout=600)
     if "mount" in done.stderr and done.returncode != 0 and "passed" not in done.stdout:
-        pytest.skip(f"no private mount namespace here to open the Python to nobody: {done.stderr[-500:]}")
+        pytest.skip(f"no private mount namespace here to open the Python to others: {done.stderr[-500:]}")
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-5000:] + done.stderr[-3000:]

@@ -1,4 +1,10 @@
 """The student's process on its own: one sandbox (the best this machine has), driven as the judge drives it."""
+import os
+import pwd
+import signal
+import subprocess
+import time
+
 import numpy as np
 import pytest
 
@@ -60,3 +66,32 @@ def test_the_user_sandbox_needs_a_private_autograder_folder(tmp_path):
     assert sandbox.open_to_others(tmp_path / "lab") == all(p.stat().st_mode & 0o001 for p in tmp_path.parents)
     (tmp_path / "lab").chmod(0o700)
     assert not sandbox.open_to_others(tmp_path / "lab")
+
+
+def test_student_uids_are_unused_and_distinct():
+    uids = sandbox.student_uids(3)
+    assert len(set(uids)) == 3 and all(uid >= sandbox.FIRST_UID for uid in uids)
+    accounts = {entry.pw_uid for entry in pwd.getpwall()}
+    assert not accounts & set(uids) and not set(sandbox._uids_of_processes().values()) & set(uids)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can run a process as another user id")
+def test_kill_user_ends_every_process_of_the_id_setsid_children_included():
+    """The user sandbox's last word where no pids cgroup can be made: its setsid children escape the session."""
+    (uid,) = sandbox.student_uids(1)
+    script = "setsid sleep 300 & setsid sh -c 'sleep 300 & sleep 300' & sleep 300"
+    parent = subprocess.Popen(["/bin/sh", "-c", script], preexec_fn=lambda: sandbox.limit(60, None, uid),
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while sum(owner == uid for owner in sandbox._uids_of_processes().values()) < 5:
+            assert time.monotonic() < deadline, "the processes did not start"
+            time.sleep(0.05)
+        os.killpg(parent.pid, signal.SIGKILL)  # what stop() does first: the setsid ones survive it
+        parent.wait()
+        time.sleep(0.2)
+        assert any(owner == uid for owner in sandbox._uids_of_processes().values())
+        sandbox.kill_user(uid)
+        assert not [pid for pid, owner in sandbox._uids_of_processes().items() if owner == uid]
+    finally:
+        sandbox.kill_user(uid)

@@ -77,10 +77,11 @@ def failed(tests, message):
 
 
 class Judge:
-    """One judge process (python -m labs.grading.judge), started when first needed, replaced when it fails."""
+    """One judge process (python -m labs.grading.judge), started when first needed, replaced when it fails.
+    uid: the user id its students' processes run as in the user sandbox (each judge its own)."""
 
-    def __init__(self):
-        self.process = None
+    def __init__(self, uid=None):
+        self.process, self.uid = None, uid
 
     def grade(self, job, hard_limit):
         """The judge's reply to `job`, or {"problem": why} when the judge failed or ran out of time."""
@@ -128,7 +129,7 @@ def grade_submission(lab, tests, path, name, limits, setup, judges):
     hard_limit = limits.total * 2 + len(tests) * (limits.cell + GRACE) + MAX_STARTS * START_TIMEOUT
     judge = judges.get()
     try:
-        reply = judge.grade(dict(job(lab, tests, steps, path, limits, setup), work=work), hard_limit)
+        reply = judge.grade(dict(job(lab, tests, steps, path, limits, setup), work=work, uid=judge.uid), hard_limit)
     finally:
         judges.put(judge)
         shutil.rmtree(work, ignore_errors=True)
@@ -170,12 +171,13 @@ def grade_all(lab, paths, names, limits, jobs=1, on_done=None, sandbox_mode="aut
         if mode == "none":
             print(f"WARNING: {sandbox.NOT_SANDBOXED}.", file=sys.stderr)
         if mode == "user" and sandbox.open_to_others(lab.folder):
-            raise LabError(f"the student's code would run as the user nobody, who can read {lab.folder} (its hidden "
-                           f"tests): make it private first (chmod -R go-rwx), as run_autograder does on Gradescope")
+            raise LabError(f"the student's code would run as an unprivileged user, who can read {lab.folder} "
+                           f"(its hidden tests): make it private first (chmod -R go-rwx), as run_autograder does on "
+                           f"Gradescope")
         setup = {"tests_root": copy_tests(lab, Path(batch) / "tests-copy"), "mode": mode, "packages": str(packages),
                  "works": works}
-        for _ in range(jobs):
-            judges.put(Judge())
+        for uid in sandbox.student_uids(jobs) if mode == "user" else [None] * jobs:
+            judges.put(Judge(uid))
         grades = [None] * len(paths)
         try:
             with ThreadPoolExecutor(max_workers=jobs) as pool:

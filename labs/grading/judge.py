@@ -157,7 +157,7 @@ def judge(job):
     """Run and test one submission: {"tests": results, "notes": [...], "outputs": [...], "problem": str}."""
     cell_limit, total_limit = job["limits"]
     cpu = total_limit + len(job["tests"]) * cell_limit + 60
-    process = StudentProcess(job["mode"], job["packages"], job["work"], cpu, job["seed"])
+    process = StudentProcess(job["mode"], job["packages"], job["work"], cpu, job["seed"], job.get("uid"))
     grading = Grading(job, process)
     try:
         grading.run_notebook()

@@ -145,7 +145,7 @@ python3 -m pip install --quiet -r requirements.txt
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission, as root; it must leave $ROOT/results/results.json.
 # AUTOGRADER_ROOT lets you try it on your machine: unzip into ROOT/source, put a notebook in ROOT/submission.
-# The student's code runs in a sandbox (bubblewrap, else the user nobody): source/ and results/ are root's
+# The student's code runs in a sandbox (bubblewrap, else an unused user id): source/ and results/ are root's
 # alone (mode 700), the grading happens in a private folder, and this script writes results.json last.
 set -uo pipefail
 ROOT=${AUTOGRADER_ROOT:-/autograder}

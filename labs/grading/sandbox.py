@@ -4,8 +4,10 @@
             judge, the grader or another submission), a read-only view of the Python environment and of a
             code-only copy of our packages, a private writable folder holding only the files the student
             was given, nothing else of the machine (no lab folder, no autograder, no other submission).
-    user    no bwrap (Gradescope's container, macOS): the process runs as `nobody`, which cannot read the
-            judge's private folders (mode 0700) nor signal processes of other users.
+    user    no bwrap (Gradescope's container, Docker): the process runs as a user id of its own, one per judge and
+            in no one's use (`student_uids`), so it cannot read the judge's private folders (mode 0700)
+            nor signal the grader, the judge or a classmate's process; every process of that id is killed
+            when the submission is done (`kill_user`), setsid children included.
     none    neither is possible: grading still works and every grade says "not sandboxed".
 
 In every mode the process has its own session, dies with the judge, and has limits on memory, file size and
@@ -15,6 +17,7 @@ cgroup where the machine lets us make one (RLIMIT_NPROC too, which the kernel do
 import compileall
 import ctypes
 import functools
+import grp
 import os
 import pwd
 import resource
@@ -28,6 +31,7 @@ from pathlib import Path
 
 MODES = ("bwrap", "user", "none")
 PIDS_MAX = 256  # processes and threads in one sandbox
+FIRST_UID = 64000  # the user sandbox's ids are the first unused ones from here (no account, no process)
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 HOME = "/home/student"  # the private folder inside the bwrap sandbox
 PACKAGES_INSIDE = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
@@ -90,34 +94,80 @@ def worker_command():
     return [sys.executable, "-s", "-c", start]
 
 
-def limit(cpu_seconds, cgroup=None, user=None):
+def limit(cpu_seconds, cgroup=None, uid=None):
     """Runs in the new process before it executes anything: into its cgroup, the resource limits, death with
-    the judge, and last (it needs root for the rest) the unprivileged `user`."""
+    the judge, and last (it needs root for the rest) the unprivileged user id `uid` (its group id the same)."""
     if cgroup:
         (cgroup / "cgroup.procs").write_text(str(os.getpid()))
     for which, value in {**LIMITS, resource.RLIMIT_CPU: int(cpu_seconds)}.items():
         resource.setrlimit(which, (value, value))
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if user:
+    if uid is not None:
         os.setgroups([])
-        os.setgid(user.pw_gid)
-        os.setuid(user.pw_uid)
+        os.setgid(uid)
+        os.setuid(uid)
 
 
-def start(mode, packages, work, cpu_seconds, seed):
-    """The student's process (a Popen with pipes on stdin and stdout, and .cgroup) in a sandbox of `mode`."""
-    cgroup, nobody = pids_cgroup(), pwd.getpwnam("nobody") if mode == "user" else None
-    if nobody:
-        os.chown(work, nobody.pw_uid, nobody.pw_gid)
+def start(mode, packages, work, cpu_seconds, seed, uid=None):
+    """The student's process (a Popen with pipes on stdin and stdout, and .cgroup) in a sandbox of `mode`;
+    in the user sandbox it runs as `uid` (one of `student_uids`), which then owns `work`."""
+    cgroup = pids_cgroup()
+    uid = uid if mode == "user" else None
+    if uid is not None:
+        os.chown(work, uid, uid)
     options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
-                   preexec_fn=functools.partial(limit, cpu_seconds, cgroup, nobody))
+                   preexec_fn=functools.partial(limit, cpu_seconds, cgroup, uid))
     if mode == "bwrap":
         process = subprocess.Popen(bwrap_command(packages, work, seed), **options)
     else:
         process = subprocess.Popen(worker_command(), cwd=work, env=environment(packages, work, seed), **options)
     process.cgroup = cgroup
     return process
+
+
+def student_uids(count):
+    """`count` user ids for the user sandbox (each its own group id too): from FIRST_UID, none with an account,
+    a group or a running process. One per judge, so that a submission cannot signal another's process nor
+    touch its folder."""
+    taken = {entry.pw_uid for entry in pwd.getpwall()} | {entry.gr_gid for entry in grp.getgrall()}
+    taken |= set(_uids_of_processes().values())
+    uids = []
+    for uid in range(FIRST_UID, 65534):
+        if uid not in taken:
+            uids.append(uid)
+            if len(uids) == count:
+                return uids
+    raise SandboxError("no unused user ids left for the user sandbox")
+
+
+def _uids_of_processes():
+    """{pid: real uid} of every living process this machine shows (a zombie is dead: it only holds its pid)."""
+    uids = {}
+    for pid in filter(str.isdigit, os.listdir("/proc") if os.path.isdir("/proc") else ()):
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+            if not fields["State"].split()[0] == "Z":
+                uids[int(pid)] = int(fields["Uid"].split()[0])
+        except (OSError, KeyError, ValueError):
+            pass  # it has just ended
+    return uids
+
+
+def kill_user(uid):
+    """SIGKILL every process of user id `uid` until none is left: what a user-sandboxed submission started,
+    setsid children and double forks included (without a pids cgroup nothing else finds them)."""
+    for _ in range(250):
+        pids = [pid for pid, owner in _uids_of_processes().items() if owner == uid]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.02)
 
 
 def pids_cgroup():
@@ -167,7 +217,7 @@ def works(mode, packages):
             if os.geteuid() != 0:
                 return False
             done = subprocess.run(probe, capture_output=True, timeout=60, env=environment(packages, "/tmp"), cwd="/",
-                                  preexec_fn=functools.partial(limit, 60, None, pwd.getpwnam("nobody")))
+                                  preexec_fn=functools.partial(limit, 60, None, student_uids(1)[0]))
         else:
             return True
     except (OSError, KeyError, subprocess.SubprocessError):
@@ -186,12 +236,12 @@ def choose(wanted, packages):
             return mode
     if wanted == "require":
         raise SandboxError("--sandbox require: neither bubblewrap (bwrap) nor an unprivileged user can run the "
-                           "student's code here; install bubblewrap, or run the grader as root so it can use 'nobody'")
+                           "student's code here; install bubblewrap, or run the grader as root so it can use one")
     return "none"
 
 
 def open_to_others(path):
-    """Whether a user other than its owner (nobody) could read `path`: every folder above it lets others through."""
+    """Whether a user other than its owner (a user sandbox's) could read `path`: every folder above it lets others through."""
     path = Path(path).resolve()
     return bool(path.stat().st_mode & 0o004) and all(parent.stat().st_mode & 0o001 for parent in path.parents)
 

@@ -36,8 +36,10 @@ class Outcome:
 class StudentProcess:
     """One student's process in its sandbox, working in the private folder `work`."""
 
-    def __init__(self, mode, packages, work, cpu_seconds, seed=0):
+    def __init__(self, mode, packages, work, cpu_seconds, seed=0, uid=None):
+        """uid: in the user sandbox, the user id the process runs as (default: the first unused one)."""
         self.mode, self.packages, self.work, self.cpu_seconds, self.seed = mode, packages, work, cpu_seconds, seed
+        self.uid = (sandbox.student_uids(1)[0] if uid is None else uid) if mode == "user" else None
         self.process = None
         self.buffer = b""
         self.next_id = 0
@@ -48,7 +50,7 @@ class StudentProcess:
 
     def start(self):
         self.stop()
-        self.process = sandbox.start(self.mode, self.packages, self.work, self.cpu_seconds, self.seed)
+        self.process = sandbox.start(self.mode, self.packages, self.work, self.cpu_seconds, self.seed, self.uid)
         self.buffer = b""
         ready = self._read(monotonic() + START_TIMEOUT)
         if not isinstance(ready, dict) or ready.get("ready") is not True:
@@ -56,7 +58,8 @@ class StudentProcess:
             raise StartError(f"the student's Python process did not start ({self.mode} sandbox)")
 
     def stop(self):
-        """Kill the process and everything it started (its session, and with bwrap its PID namespace)."""
+        """Kill the process and everything it started (its session, its cgroup, with bwrap its PID namespace,
+        in the user sandbox every process of its user id)."""
         if self.process is None:
             return
         try:
@@ -68,6 +71,8 @@ class StudentProcess:
             pipe.close()
         if self.process.cgroup:
             sandbox.remove_cgroup(self.process.cgroup)
+        if self.uid is not None:
+            sandbox.kill_user(self.uid)
         self.process = None
 
     def run_cell(self, source, timeout):
