@@ -75,6 +75,7 @@ def export_command(args):
 def grade_command(args):
     from labs.grading.grade import Limits, grade_all
     from labs.grading.names import read_roster
+    from labs.grading.sandbox import DESCRIPTIONS
     from labs.grading.report import GradesTable
 
     lab = load_lab(args.autograder)
@@ -87,7 +88,8 @@ def grade_command(args):
     print(f"grading {len(paths)} submission(s) of {lab.title}, {args.jobs} at a time")
     for note in batch.notes:
         print(f"  note: {note}")
-    grades = grade_all(lab, paths, batch.names, limits, jobs=args.jobs, on_done=batch.done, sandbox_mode=args.sandbox)
+    grades = grade_all(lab, paths, batch.names, limits, jobs=args.jobs, on_done=batch.done, sandbox_mode=args.sandbox,
+                       on_sandbox=lambda mode: print(f"  sandbox: {DESCRIPTIONS[mode]}"))
     print(f"wrote {out}/<submission>/results.json, feedback.md and graded.ipynb, and {table.path}")
     return 1 if any(grade.problem for grade in grades) else 0
 

@@ -11,12 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from machines import like_gradescope, skip_without_namespaces
 
 from labs.cli import main
 from labs.grading.lab import cell_role, load_lab
@@ -437,11 +439,20 @@ def test_check_in_a_real_kernel(released, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def gradescope(tmp_path_factory):
+def gradescope():
     """Lab 1's autograder.zip unzipped as Gradescope does, and the environment of a clean venv that the zip's own
-    setup.sh built from its requirements.txt alone (not the dev venv): (autograder root, env, lab)."""
+    setup.sh built from its requirements.txt alone (not the dev venv): (autograder root, env, lab). In a folder
+    other users can pass through (pytest's own is closed), as / is on Gradescope."""
     lab = load_lab(REPO / "labs" / "01_tensors")
-    out = tmp_path_factory.mktemp("gradescope")
+    out = Path(tempfile.mkdtemp(prefix="numtorch-gradescope-"))
+    out.chmod(0o755)
+    try:
+        yield _unzip_and_set_up(lab, out)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _unzip_and_set_up(lab, out):
     release(lab, out / "release", gradescope=True)
     root = out / "autograder"
     with zipfile.ZipFile(out / "release" / "autograder.zip") as archive:
@@ -457,6 +468,24 @@ def gradescope(tmp_path_factory):
     return root, env, lab
 
 
+def overwriting(notebook, root):
+    """`notebook` with a last cell that tries to overwrite results.json and run_autograder and list the source."""
+    hostile = copy.deepcopy(notebook)
+    hostile.cells.append(nbformat.v4.new_code_cell(textwrap.dedent(f"""
+        import pathlib
+        for path in [{str(root / "results" / "results.json")!r}, {str(root / "source" / "run_autograder")!r}]:
+            try:
+                pathlib.Path(path).write_text('{{"score": 1000}}')
+                print("WROTE", path)
+            except OSError as error:
+                print("REFUSED", type(error).__name__)
+        try:
+            print("SOURCE", list(pathlib.Path({str(root / "source")!r}).glob("**/*.py"))[:3])
+        except OSError as error:
+            print("SOURCE REFUSED", type(error).__name__)""")))
+    return hostile
+
+
 def test_the_gradescope_autograder_zip(gradescope):
     """run_autograder as Gradescope runs it, in the clean venv: no notebook, the solutions, and a submission that
     tries to rewrite results.json and read the autograder's source."""
@@ -470,20 +499,32 @@ def test_the_gradescope_autograder_zip(gradescope):
     done = run()
     result = json.loads((root / "results" / "results.json").read_text())
     assert result["score"] == 12 and "not sandboxed" not in result["output"], done.stdout + done.stderr
-    hostile = copy.deepcopy(lab.notebook)
-    hostile.cells.append(nbformat.v4.new_code_cell(textwrap.dedent(f"""
-        import pathlib
-        for path in [{str(root / "results" / "results.json")!r}, {str(root / "source" / "run_autograder")!r}]:
-            try:
-                pathlib.Path(path).write_text('{{"score": 1000}}')
-                print("WROTE", path)
-            except OSError as error:
-                print("REFUSED", type(error).__name__)
-        print("SOURCE", list(pathlib.Path({str(root / "source")!r}).glob("**/*.py"))[:3])""")))
-    nbformat.write(hostile, root / "submission" / "my_lab.ipynb")
+    nbformat.write(overwriting(lab.notebook, root), root / "submission" / "my_lab.ipynb")
     done = run()
     result = json.loads((root / "results" / "results.json").read_text())
     assert result["score"] == 12, done.stdout + done.stderr
+    assert "1000" not in (root / "source" / "run_autograder").read_text()
+
+
+def test_the_gradescope_autograder_zip_without_bubblewrap(gradescope):
+    """Gradescope's container has no bubblewrap and its Python is open to every user: run_autograder's
+    `--sandbox require` then runs the student's code as an unprivileged user id. Here, as root in a private
+    mount namespace made to look like that (tests/machines.py): bwrap is /bin/false and pyenv's Python is
+    open to others. The solutions get full marks; a cell trying to overwrite the results and read the
+    autograder source is refused."""
+    root, env, lab = gradescope
+    python = Path(env["PATH"].split(os.pathsep)[0]) / "python"
+    where = "import os, sys; print(sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)))"
+    roots = subprocess.run([str(python), "-c", where], capture_output=True, text=True, check=True).stdout.split()
+    command = like_gradescope(["bash", root / "source" / "run_autograder"], roots, hide_bubblewrap=True)
+    shutil.rmtree(root / "submission", ignore_errors=True)
+    (root / "submission").mkdir()
+    nbformat.write(overwriting(lab.notebook, root), root / "submission" / "my_lab.ipynb")
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    skip_without_namespaces(done)
+    assert "sandbox: user" in done.stdout, done.stdout + done.stderr
+    result = json.loads((root / "results" / "results.json").read_text())
+    assert result["score"] == 12 and "not sandboxed" not in result["output"], done.stdout + done.stderr
     assert "1000" not in (root / "source" / "run_autograder").read_text()
 
 

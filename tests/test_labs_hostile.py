@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from machines import like_gradescope, skip_without_namespaces
 from test_labs_grading import FULL, cell, expect, solved
 
 from labs.cli import main
@@ -328,8 +329,8 @@ def test_the_unprivileged_user_fallback(tmp_path, capsys):
 
     Where such a user cannot run this Python only because it lives in a folder closed to others (pyenv in /root,
     as here and in CI), the test runs itself again as root in a private mount namespace in which that folder
-    is open and holds nothing but the Python (`_rerun_with_python_open_to_others`), as on a machine whose
-    Python is in /usr. Everything else is the real fallback."""
+    is open and holds nothing but the Python (tests/machines.py), as on Gradescope's image, whose Python is
+    in /usr. Everything else is the real fallback."""
     if not sandbox.works("user", str(sandbox.copy_packages(tmp_path / "packages"))):
         if os.geteuid() == 0 and not os.environ.get(REOPENED):
             return _rerun_with_python_open_to_others("test_the_unprivileged_user_fallback", tmp_path)
@@ -369,37 +370,13 @@ def test_the_unprivileged_user_fallback(tmp_path, capsys):
 
 
 REOPENED = "NUMTORCH_TEST_PYTHON_REOPENED"
-REOPEN = """set -e
-stage=$(mktemp -d)
-mount --bind "$1" "$stage"
-mount -t tmpfs -o mode=755 numtorch-open "$2"
-mkdir -p "$1"
-mount --bind "$stage" "$1"
-shift 2
-exec "$@"
-"""
-
-
-def _closed_folder(path):
-    """The outermost folder above `path` that other users cannot pass through, or None."""
-    for parent in reversed(Path(path).parents):
-        if not parent.stat().st_mode & 0o001:
-            return parent
-    return None
 
 
 def _rerun_with_python_open_to_others(test, tmp_path):
-    """Run `test` of this module again in a private mount namespace (unshare, as root) in which the folder
-    closing the Python to others is an empty tmpfs holding only the Python, bound back in."""
-    closed = [(root, _closed_folder(root)) for root in sandbox.python_roots() if _closed_folder(root)]
-    if len(closed) != 1 or not shutil.which("unshare"):
-        pytest.skip(f"an unprivileged user cannot run this Python here, and it cannot be opened to others: {closed}")
-    ((root, folder),) = closed
-    command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", REOPEN, "reopen", root, str(folder),
-               sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'inside'}",
-               f"{__file__}::{test}"]
+    """Run `test` of this module again where this Python is open to other users (tests/machines.py)."""
+    command = like_gradescope([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               f"--basetemp={tmp_path / 'inside'}", f"{__file__}::{test}"], sandbox.python_roots())
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env={**os.environ, REOPENED: "1"},
                           timeout=600)
-    if "mount" in done.stderr and done.returncode != 0 and "passed" not in done.stdout:
-        pytest.skip(f"no private mount namespace here to open the Python to others: {done.stderr[-500:]}")
+    skip_without_namespaces(done)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-5000:] + done.stderr[-3000:]

@@ -150,11 +150,12 @@ def copy_tests(lab, dest):
     return str(dest)
 
 
-def grade_all(lab, paths, names, limits, jobs=1, on_done=None, sandbox_mode="auto"):
+def grade_all(lab, paths, names, limits, jobs=1, on_done=None, sandbox_mode="auto", on_sandbox=None):
     """Grade `paths` (`names` name their results), `jobs` at a time; return their Grades in order.
 
     `on_done(grade)` is called for each submission as soon as it is graded (in this thread). `sandbox_mode`:
-    auto (the best that runs here), require (refuse to grade without one), bwrap, user or none.
+    auto (the best that runs here), require (refuse to grade without one), bwrap, user or none;
+    `on_sandbox(mode)` is called with the one chosen, before any submission runs.
     """
     tests, errors = runner.collect(lab.folder)
     if errors:
@@ -170,6 +171,8 @@ def grade_all(lab, paths, names, limits, jobs=1, on_done=None, sandbox_mode="aut
             raise LabError(str(error)) from None
         if mode == "none":
             print(f"WARNING: {sandbox.NOT_SANDBOXED}.", file=sys.stderr)
+        if on_sandbox:
+            on_sandbox(mode)
         if mode == "user" and sandbox.open_to_others(lab.folder):
             raise LabError(f"the student's code would run as an unprivileged user, who can read {lab.folder} "
                            f"(its hidden tests): make it private first (chmod -R go-rwx), as run_autograder does on "

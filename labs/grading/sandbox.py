@@ -43,6 +43,9 @@ LIMITS = {  # resource: (soft = hard) limit
 }
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf")
+DESCRIPTIONS = {"bwrap": "bwrap (bubblewrap: the student's code sees only its own folder)",
+                "user": "user (no bubblewrap here: the student's code runs as an unprivileged user id of its own)",
+                "none": "none (the student's code runs as you)"}
 NOT_SANDBOXED = ("not sandboxed: the grader ran this notebook without bubblewrap or an unprivileged user, so its "
                  "code could read and change files of the grading machine")
 
