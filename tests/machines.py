@@ -22,12 +22,13 @@ def closed_folder(path):
     return None
 
 
-def like_gradescope(command, python_roots, hide_bubblewrap=False):
-    """`command` wrapped to run where `python_roots` are open to every user (and bubblewrap is missing);
-    skips the test where that cannot be done here (not root, no unshare)."""
+def like_gradescope(command, folders, hide_bubblewrap=False):
+    """`command` wrapped to run where `folders` (the Python's, and whatever else the command needs from a
+    closed folder) are open to every user, and bubblewrap is missing if asked; skips the test where that
+    cannot be done here (not root, no unshare)."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("only root with unshare can open the Python to other users here")
-    closed = [(root, closed_folder(root)) for root in python_roots if closed_folder(root)]
+    closed = [(root, closed_folder(root)) for root in folders if closed_folder(root)]
     lines = ["set -e"]
     for k, (root, _) in enumerate(closed):
         lines += [f"stage{k}=$(mktemp -d)", f'mount --bind {shlex.quote(str(root))} "$stage{k}"']

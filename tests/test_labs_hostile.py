@@ -375,7 +375,8 @@ REOPENED = "NUMTORCH_TEST_PYTHON_REOPENED"
 def _rerun_with_python_open_to_others(test, tmp_path):
     """Run `test` of this module again where this Python is open to other users (tests/machines.py)."""
     command = like_gradescope([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                               f"--basetemp={tmp_path / 'inside'}", f"{__file__}::{test}"], sandbox.python_roots())
+                               f"--basetemp={tmp_path / 'inside'}", f"{__file__}::{test}"],
+                              [*sandbox.python_roots(), REPO])  # the checkout too, should it be in /root
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env={**os.environ, REOPENED: "1"},
                           timeout=600)
     skip_without_namespaces(done)
