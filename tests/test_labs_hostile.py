@@ -163,6 +163,23 @@ print("KILLED", len(signalled))
 CRASHER = {  # scratch cells, each after the solved answers: none of them may cost a point
     "memory": "hog = bytearray(16 * 2**30)",
     "file_size": "open('big.bin', 'wb').write(b'x' * 2**30)",
+    "disk": """
+        import os
+        full = {}
+        for folder in (os.getcwd(), "/tmp", "/dev/shm", "/dev"):
+            try:
+                for k in range(20):  # 640 MB at most, more than the sandbox's tmpfs hold
+                    with open(os.path.join(folder, f"fill{k}"), "wb") as file:
+                        file.write(b"x" * 2**25)
+            except OSError as error:
+                full[folder] = error.strerror
+            finally:  # (the test's own tidiness: an attacker would leave them)
+                for k in range(20):
+                    try:
+                        os.remove(os.path.join(folder, f"fill{k}"))
+                    except OSError:
+                        pass
+        raise RuntimeError(f"DISK {full}")""",
     "display_updates": """
         from IPython.display import HTML, display
         handle = display(HTML('start'), display_id=True)
@@ -298,12 +315,15 @@ def survivors():
 
 
 def test_crashes_and_floods_cost_nothing(hostile):
-    """Memory, process, file-size bombs, a flood of update_display_data and an oversized reply line."""
+    """Memory, process, file-size and disk bombs, a flood of update_display_data and an oversized reply line."""
     results, *_ = hostile
     crasher = result(results, "crasher")
     expect(crasher)
     for error in ("MemoryError", "File too large"):
         assert error in crasher["output"], crasher["output"]
+    full = "No space left on device"  # every folder it can write is a tmpfs of a fixed size: not the disk, not RAM
+    assert (f"DISK {{'/home/student': '{full}', '/tmp': '{full}', '/dev/shm': '{full}', "
+            f"'/dev': 'Read-only file system'}}") in crasher["output"], crasher["output"]
     limited = os.geteuid() != 0 or Path("/sys/fs/cgroup/pids").is_dir()  # RLIMIT_NPROC, or a pids cgroup
     assert "Resource temporarily unavailable" in crasher["output"] or not limited
     assert (results / "crasher" / "graded.ipynb").stat().st_size < 1_000_000

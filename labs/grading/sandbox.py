@@ -2,8 +2,10 @@
 
     bwrap   Linux namespaces: no network, its own PID, IPC and UTS namespaces (it cannot see or signal the
             judge, the grader or another submission), a read-only view of the Python environment and of a
-            code-only copy of our packages, a private writable folder holding only the files the student
-            was given, nothing else of the machine (no lab folder, no autograder, no other submission).
+            code-only copy of our packages, a private home holding the files the student was given
+            (read-only), nothing else of the machine (no lab folder, no autograder, no other submission).
+            Where it can write (its home, /tmp, /dev/shm) is a tmpfs of a fixed size (HOME_BYTES, ...):
+            filling it says "No space left on device" and fills neither the disk nor the memory.
     user    no bwrap (Gradescope's container, Docker): the process runs as a user id of its own, one per judge and
             in no one's use (`student_uids`), so it cannot read the judge's private folders (mode 0700)
             nor signal the grader, the judge or a classmate's process; every process of that id is killed
@@ -34,6 +36,7 @@ PIDS_MAX = 256  # processes and threads in one sandbox
 FIRST_UID = 64000  # the user sandbox's ids are the first unused ones from here (no account, no process)
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 HOME = "/home/student"  # the private folder inside the bwrap sandbox
+HOME_BYTES, TMP_BYTES, SHM_BYTES = 256 * 2**20, 256 * 2**20, 64 * 2**20  # what the student can write there
 PACKAGES_INSIDE = "/opt/numtorch"  # our packages, read-only, inside the bwrap sandbox
 LIMITS = {  # resource: (soft = hard) limit
     resource.RLIMIT_AS: 3 * 2**30,  # bytes of memory
@@ -74,13 +77,24 @@ def bwrap_command(packages, work, seed=0):
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
     args += [arg for path in SYSTEM_FILES if os.path.exists(path) for arg in ("--ro-bind", path, path)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home"]
+    # every folder the student may write is a tmpfs of a fixed size (its pages are the machine's memory, and a
+    # folder of the disk would take the disk); /dev itself and the lab's given files are read-only
+    args += ["--proc", "/proc", "--dev", "/dev", *_tmpfs("/dev/shm", SHM_BYTES), "--remount-ro", "/dev",
+             *_tmpfs("/tmp", TMP_BYTES), *_tmpfs("/home", 2**20), *_tmpfs(HOME, HOME_BYTES)]
     for root in python_roots():  # after the tmpfs mounts: a venv may live in /tmp
         args += ["--ro-bind", root, root]
-    args += ["--ro-bind", str(packages), PACKAGES_INSIDE, "--bind", str(work), HOME, "--chdir", HOME]
+    args += ["--ro-bind", str(packages), PACKAGES_INSIDE]
+    for given in sorted(Path(work).iterdir()):  # the lab's files (lab.toml, data) in the home, as in the notebook
+        args += ["--ro-bind", str(given), f"{HOME}/{given.name}"]
+    args += ["--chdir", HOME]
     for key, value in environment(PACKAGES_INSIDE, HOME, seed).items():
         args += ["--setenv", key, value]
     return args + ["--", *worker_command()]
+
+
+def _tmpfs(path, size):
+    """bwrap's arguments for a tmpfs of `size` bytes at `path`."""
+    return ["--size", str(size), "--tmpfs", path]
 
 
 @functools.lru_cache(maxsize=None)
