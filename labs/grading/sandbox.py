@@ -6,10 +6,10 @@
             (read-only), nothing else of the machine (no lab folder, no autograder, no other submission).
             Where it can write (its home, /tmp, /dev/shm) is a tmpfs of a fixed size (HOME_BYTES, ...):
             filling it says "No space left on device" and fills neither the disk nor the memory.
-    user    no bwrap (Gradescope's container, Docker): the process runs as a user id of its own, one per judge and
-            in no one's use (`student_uids`), so it cannot read the judge's private folders (mode 0700)
-            nor signal the grader, the judge or a classmate's process; every process of that id is killed
-            when the submission is done (`kill_user`), setsid children included.
+    user    no bwrap (Gradescope's container, Docker): the process runs as a user id of its own, one per
+            judge and in no one's use (`student_uids`), so it cannot read the judge's private folders (mode
+            0700) nor signal the grader, the judge or a classmate's process; every process of that id is
+            killed when the submission is done (`kill_user`), setsid children included.
     none    neither is possible: grading still works and every grade says "not sandboxed".
 
 In every mode the process has its own session, dies with the judge, and has limits on memory, file size and
@@ -165,7 +165,7 @@ def _uids_of_processes():
         try:
             with open(f"/proc/{pid}/status") as status:
                 fields = dict(line.split(":", 1) for line in status if ":" in line)
-            if not fields["State"].split()[0] == "Z":
+            if fields["State"].split()[0] != "Z":
                 uids[int(pid)] = int(fields["Uid"].split()[0])
         except (OSError, KeyError, ValueError):
             pass  # it has just ended
@@ -258,7 +258,7 @@ def choose(wanted, packages):
 
 
 def open_to_others(path):
-    """Whether a user other than its owner (a user sandbox's) could read `path`: every folder above it lets others through."""
+    """Whether another user (a user sandbox's) could read `path`: it and every folder above it let others in."""
     path = Path(path).resolve()
     return bool(path.stat().st_mode & 0o004) and all(parent.stat().st_mode & 0o001 for parent in path.parents)
 
