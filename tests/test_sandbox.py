@@ -3,7 +3,9 @@ import os
 import pwd
 import signal
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,3 +97,23 @@ def test_kill_user_ends_every_process_of_the_id_setsid_children_included():
         assert not [pid for pid, owner in sandbox._uids_of_processes().items() if owner == uid]
     finally:
         sandbox.kill_user(uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can run a process as another user id")
+def test_remove_files_of_deletes_what_a_user_sandbox_left_where_everyone_may_write(tmp_path):
+    """Files, a folder and links the student's id wrote in /tmp and /dev/shm go; a link's target and
+    everybody else's files stay."""
+    (uid,) = sandbox.student_uids(1)
+    theirs = tmp_path / "not-theirs.txt"
+    theirs.write_text("keep")
+    mine = Path(tempfile.mkdtemp(prefix="numtorch-keep-"))  # root's, in /tmp: stays
+    script = (f"echo x > /tmp/numtorch-left-{uid}; mkdir /tmp/numtorch-dir-{uid}; echo y > /tmp/numtorch-dir-{uid}/f; "
+              f"ln -s {theirs} /tmp/numtorch-link-{uid}; echo z > /dev/shm/numtorch-left-{uid}")
+    subprocess.run(["/bin/sh", "-c", script], preexec_fn=lambda: sandbox.limit(60, None, uid), check=True)
+    left = [Path(f"/tmp/numtorch-{kind}-{uid}") for kind in ("left", "dir", "link")]
+    left.append(Path(f"/dev/shm/numtorch-left-{uid}"))
+    assert all(path.exists() or path.is_symlink() for path in left)
+    sandbox.remove_files_of(uid)
+    assert not [path for path in left if path.exists() or path.is_symlink()]
+    assert theirs.read_text() == "keep" and mine.is_dir()
+    mine.rmdir()

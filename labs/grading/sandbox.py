@@ -9,7 +9,8 @@
     user    no bwrap (Gradescope's container, Docker): the process runs as a user id of its own, one per
             judge and in no one's use (`student_uids`), so it cannot read the judge's private folders (mode
             0700) nor signal the grader, the judge or a classmate's process; every process of that id is
-            killed when the submission is done (`kill_user`), setsid children included.
+            killed when the submission is done (`kill_user`), setsid children included, and what it left
+            in /tmp, /var/tmp and /dev/shm is deleted (`remove_files_of`).
     none    neither is possible: grading still works and every grade says "not sandboxed".
 
 In every mode the process has its own session, dies with the judge, and has limits on memory, file size and
@@ -45,6 +46,7 @@ LIMITS = {  # resource: (soft = hard) limit
     resource.RLIMIT_CORE: 0,
 }
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # where every user may write
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf")
 DESCRIPTIONS = {"bwrap": "bwrap (bubblewrap: the student's code sees only its own folder)",
                 "user": "user (no bubblewrap here: the student's code runs as an unprivileged user id of its own)",
@@ -185,6 +187,28 @@ def kill_user(uid):
             except OSError:
                 pass
         time.sleep(0.02)
+
+
+def remove_files_of(uid, folders=SHARED_FOLDERS):
+    """Delete what user id `uid` left where every user may write (a user sandbox can write outside its home):
+    its files, folders and links in `folders` and in the world-writable folders inside them. Its processes
+    are gone first (`kill_user`), so nothing writes meanwhile; links are removed, never followed."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if info.st_uid == uid and entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                elif info.st_uid == uid:
+                    os.unlink(entry.path)
+                elif entry.is_dir(follow_symlinks=False) and info.st_mode & 0o002:
+                    remove_files_of(uid, [entry.path])
+            except OSError:
+                pass  # gone already
 
 
 def pids_cgroup():

@@ -59,7 +59,7 @@ class StudentProcess:
 
     def stop(self):
         """Kill the process and everything it started (its session, its cgroup, with bwrap its PID namespace,
-        in the user sandbox every process of its user id)."""
+        in the user sandbox every process of its user id, and the files it left where everyone may write)."""
         if self.process is None:
             return
         try:
@@ -73,6 +73,7 @@ class StudentProcess:
             sandbox.remove_cgroup(self.process.cgroup)
         if self.uid is not None:
             sandbox.kill_user(self.uid)
+            sandbox.remove_files_of(self.uid)
         self.process = None
 
     def run_cell(self, source, timeout):
