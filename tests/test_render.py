@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from test_graph import chain
 
 import numtorch as nt
 from numtorch_magics import render
@@ -317,16 +318,9 @@ def test_collapse_draws_each_layer_as_a_record_of_its_parameters():
 
 
 def test_deep_graphs_are_laid_out_top_to_bottom():
-    assert "rankdir=TB" in draw(chain_of(30)).source
+    assert "rankdir=TB" in draw(chain(30)).source
     assert "rankdir=LR" in draw(small_graph()[0]).source
-    assert "rankdir=LR" in draw(chain_of(30), rankdir="LR").source
-
-
-def chain_of(n):
-    x = nt.Tensor([0.5], autograd=True)
-    for _ in range(n):
-        x = x.tanh()
-    return x
+    assert "rankdir=LR" in draw(chain(30), rankdir="LR").source
 
 
 def test_the_picture_fits_the_output_width_with_full_size_one_click_away():
